@@ -1,0 +1,194 @@
+"""The `syncd` command: parses arguments, reports, and maps outcomes to exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from syncd.app import App, google_client, zoom_client
+from syncd.config import DEFAULT_PATH, Config, ConfigError, load_config, resolve_zoom_credentials
+from syncd.engine import PassReport
+from syncd.google_calendar import GoogleError
+from syncd.logs import setup_logging
+from syncd.store import Store, StoreError
+from syncd.store.migrate import current_revision, upgrade
+from syncd.zoom import ZoomError
+
+EXIT_OK, EXIT_FAILURES, EXIT_CONFIG = 0, 1, 2
+
+
+class Failure(click.ClickException):
+    """A one-line error with our exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_CONFIG) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"syncd: {self.message}", err=True)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn the errors a user can fix into one line each and exit code 2."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise Failure("\nsyncd: ".join(exc.problems)) from None
+    except (StoreError, GoogleError, ZoomError) as exc:
+        raise Failure(str(exc)) from None
+
+
+def _config_path(option: str | None) -> Path:
+    return Path(option or os.environ.get("SYNCD_CONFIG") or DEFAULT_PATH)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH",
+              help="Config file [default: $SYNCD_CONFIG, then /etc/syncd/config.toml].")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Give Google Calendar events tagged #zoom a Zoom meeting, and keep them in step."""
+    ctx.obj = _config_path(config_path)
+
+
+def _load(ctx: click.Context) -> Config:
+    with reported():
+        config = load_config(ctx.obj)
+    setup_logging(config.sync.log_level)
+    return config
+
+
+def _progress_printer() -> Callable[[str, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(calendar_id: str, seen: int) -> None:
+        click.echo(f"\r\033[K{calendar_id}: {seen} events checked", err=True, nl=False)
+
+    return show
+
+
+def _summarise(report: PassReport) -> int:
+    for cal in report.calendars:
+        line = (
+            f"{cal.calendar_id}: {cal.events_seen} events seen"
+            f"{' (full listing)' if cal.full_sync else ''}, {cal.meetings_created} meetings "
+            f"created, {cal.meetings_adopted} reused, {cal.events_written} events written, "
+            f"{len(cal.failures)} queued for retry"
+        )
+        click.echo(line + (f"; FAILED: {cal.error}" if cal.error else ""))
+    return EXIT_OK if report.ok else EXIT_FAILURES
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.pass_context
+def sync(ctx: click.Context, dry_run: bool) -> None:
+    """Run one pass over every calendar, then exit (1: some events queued for retry)."""
+    config = _load(ctx)
+    with reported():
+        app = App.build(config, resolve_zoom_credentials(), dry_run=dry_run,
+                        on_progress=_progress_printer())
+        try:
+            report = app.run_pass()
+        finally:
+            app.close()
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    ctx.exit(_summarise(report))
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run the daemon: a pass every interval, until SIGTERM or SIGINT."""
+    from syncd.daemon import Daemon
+
+    config = _load(ctx)
+    with reported():
+        app = App.build(config, resolve_zoom_credentials())
+    try:
+        ctx.exit(Daemon(app).run())
+    finally:
+        app.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Calendars, last sync, meetings, and events queued for retry."""
+    from syncd import status as status_view
+
+    config = _load(ctx)
+    with reported():
+        store = Store.open(config.sync.database_url)
+        try:
+            if current_revision(store.engine) is None:
+                raise Failure("the database has no syncd tables yet: run `syncd db upgrade`")
+            report = status_view.collect(store)
+        finally:
+            store.close()
+    click.echo(json.dumps(report, indent=2) if as_json else status_view.render(report))
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the config and prove both sets of credentials work, changing nothing."""
+    config = _load(ctx)
+    with reported():
+        zoom = zoom_client(config, resolve_zoom_credentials())
+        google = google_client(config)
+        for calendar_id in config.google.calendars:
+            zone = google.probe(calendar_id)
+            click.echo(f"google: calendar {calendar_id}: readable (time zone {zone})")
+        try:
+            missing = zoom.missing_scopes()
+            click.echo("zoom: app credentials accepted")
+            if missing:
+                raise Failure(f"zoom: the app lacks the scopes {', '.join(missing)}")
+            if config.zoom.host != "organizer":
+                user = zoom.get_user(config.zoom.host)
+                click.echo(f"zoom: host {config.zoom.host} is {user.get('email', '?')}")
+        finally:
+            zoom.close()
+    click.echo("ok")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database to the newest schema (the daemon also does this at start)."""
+    config = _load(ctx)
+    with reported():
+        store = Store.open(config.sync.database_url)
+        try:
+            upgrade(store.engine)
+            click.echo(f"database at revision {current_revision(store.engine)}")
+        finally:
+            store.close()
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Keep the simulators running until Ctrl-C.")
+def demo(keep: bool) -> None:
+    """Run syncd against built-in Google Calendar and Zoom simulators on 127.0.0.1."""
+    from syncd.demo import run_demo
+
+    setup_logging("info")
+    with reported():
+        sys.exit(run_demo(keep=keep))

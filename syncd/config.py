@@ -1,0 +1,136 @@
+"""Load and validate the TOML configuration; resolve secrets (DESIGN section 3)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from syncd.timing import AllDayPolicy
+
+DEFAULT_PATH = Path("/etc/syncd/config.toml")
+ZOOM_SECRET_NAMES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+
+
+class ConfigError(Exception):
+    """The configuration or the credentials cannot be used; each line names one problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyncSection(_Section):
+    tag: NonEmpty = "#zoom"
+    interval_seconds: float = Field(60.0, gt=0)
+    database_url: NonEmpty = "sqlite:////var/lib/syncd/syncd.db"
+    on_cancel: Literal["delete", "keep"] = "delete"
+    all_day: AllDayPolicy = AllDayPolicy.NO_FIXED_TIME
+    lookback_days: int = Field(7, ge=0)
+    retry_max_seconds: float = Field(3600.0, gt=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class GoogleSection(_Section):
+    credentials_file: NonEmpty = "/etc/syncd/google.json"
+    subject: str = ""
+    calendars: list[NonEmpty] = Field(default_factory=lambda: ["primary"], min_length=1)
+    api_endpoint: str = ""
+    send_updates: Literal["none", "all", "externalOnly"] = "none"
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @property
+    def credentials_path(self) -> Path:
+        """The credentials file, `$CREDENTIALS_DIRECTORY` expanded (systemd LoadCredential=)."""
+        return Path(os.path.expandvars(self.credentials_file))
+
+
+class ZoomSection(_Section):
+    api_base_url: NonEmpty = "https://api.zoom.us/v2"
+    token_url: NonEmpty = "https://zoom.us/oauth/token"
+    host: NonEmpty = "me"
+    timeout_seconds: float = Field(30.0, gt=0)
+
+
+class Config(_Section):
+    sync: SyncSection = SyncSection()
+    google: GoogleSection = GoogleSection()
+    zoom: ZoomSection = ZoomSection()
+
+
+@dataclass(frozen=True)
+class ZoomCredentials:
+    account_id: str
+    client_id: str
+    client_secret: SecretStr
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the file; every problem is reported, one line each."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([_describe(path, error) for error in exc.errors()]) from None
+
+
+def _describe(path: Path, error: Mapping[str, object]) -> str:
+    location = ".".join(str(part) for part in error["loc"])  # type: ignore[attr-defined]
+    if error["type"] == "extra_forbidden":
+        return f"{path}: {location}: unknown option"
+    if error["type"] == "missing":
+        return f"{path}: {location}: required"
+    shown = repr(error["input"])
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{path}: {location}: {error['msg']} (got {shown})"
+
+
+def resolve_zoom_credentials(environ: Mapping[str, str] | None = None) -> ZoomCredentials:
+    """Zoom's S2S app credentials: `$CREDENTIALS_DIRECTORY/<NAME>` first, then the environment."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for name in ZOOM_SECRET_NAMES:
+        value = _read_credential(environ, name)
+        if value:
+            values[name] = value
+        else:
+            missing.append(name)
+    if missing:
+        raise ConfigError(
+            [f"{name}: not set (environment or $CREDENTIALS_DIRECTORY/{name})" for name in missing]
+        )
+    return ZoomCredentials(
+        account_id=values["ZOOM_ACCOUNT_ID"],
+        client_id=values["ZOOM_CLIENT_ID"],
+        client_secret=SecretStr(values["ZOOM_CLIENT_SECRET"]),
+    )
+
+
+def _read_credential(environ: Mapping[str, str], name: str) -> str:
+    directory = environ.get("CREDENTIALS_DIRECTORY")
+    if directory:
+        candidate = Path(directory) / name
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8").strip()
+    return environ.get(name, "").strip()

@@ -1,0 +1,97 @@
+"""The one block of an event's description that syncd owns (pure).
+
+The user's text is never changed: syncd appends a block between two plain-text markers, and
+replacing or removing it gives back exactly the text it was added to. Google's HTML editor may
+turn the newlines into `<br>`; the markers survive that, and so does removal.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+BEGIN_MARKER = "-- Zoom meeting (added by syncd) --"
+END_MARKER = "-- end of Zoom meeting --"
+
+_LINE_BREAK = r"(?:\n|<br\s*/?>)"
+_BLOCK = re.compile(
+    # Up to the two line breaks insert_block puts before a block, then the innermost
+    # BEGIN..END pair, so a damaged block left by hand never swallows the user's text.
+    rf"{_LINE_BREAK}{{0,2}}{re.escape(BEGIN_MARKER)}"
+    rf"(?:(?!{re.escape(BEGIN_MARKER)}).)*?{re.escape(END_MARKER)}",
+    re.DOTALL,
+)
+_HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|</[a-zA-Z][a-zA-Z0-9]*>")
+_JOIN_LINE = re.compile(r"Join:\s*(\S+)")
+_ID_LINE = re.compile(r"Meeting ID:\s*([\d ]+\d)")
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What the block tells an attendee."""
+
+    join_url: str
+    meeting_id: int
+    passcode: str = ""
+
+
+def format_meeting_id(meeting_id: int) -> str:
+    """Group digits the way Zoom shows them: 123 4567 8901, 123 456 7890."""
+    digits = str(meeting_id)
+    if len(digits) == 11:
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if len(digits) in (9, 10):
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return digits
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_TAG.search(text))
+
+
+def render_block(info: BlockInfo, *, as_html: bool) -> str:
+    lines = [
+        BEGIN_MARKER,
+        f"Join: {info.join_url}",
+        f"Meeting ID: {format_meeting_id(info.meeting_id)}",
+    ]
+    if info.passcode:
+        lines.append(f"Passcode: {info.passcode}")
+    lines.append(END_MARKER)
+    if as_html:
+        return "<br>".join(html.escape(line, quote=False) for line in lines)
+    return "\n".join(lines)
+
+
+def remove_block(text: str) -> str:
+    """The description without syncd's block(s) and the line breaks that introduced them."""
+    return _BLOCK.sub("", text)
+
+
+def insert_block(text: str, info: BlockInfo) -> str:
+    """The description with exactly one block for `info`, after the user's text."""
+    user_text = remove_block(text)
+    as_html = looks_like_html(user_text)
+    block = render_block(info, as_html=as_html)
+    if not user_text:
+        return block
+    return user_text + ("<br><br>" if as_html else "\n\n") + block
+
+
+def find_block(text: str) -> BlockInfo | None:
+    """What the last well-formed block in the description says, if there is one."""
+    blocks = _BLOCK.findall(text)
+    if not blocks:
+        return None
+    plain = html.unescape(_HTML_TAG.sub("\n", blocks[-1]))
+    join = _JOIN_LINE.search(plain)
+    meeting_id = _ID_LINE.search(plain)
+    if not join or not meeting_id:
+        return None
+    passcode = re.search(r"Passcode:\s*(\S+)", plain)
+    return BlockInfo(
+        join_url=join.group(1),
+        meeting_id=int(meeting_id.group(1).replace(" ", "")),
+        passcode=passcode.group(1) if passcode else "",
+    )

@@ -1,0 +1,113 @@
+"""Plain data that flows between the adapters, the planner and the engine."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MEETING_ID_PROPERTY = "syncd_meeting_id"
+"""Key in the event's `extendedProperties.private` that names its Zoom meeting."""
+
+
+@dataclass(frozen=True)
+class EventTime:
+    """Google's `start`/`end`: either `date_time` (timed) or `date` (all-day)."""
+
+    date_time: datetime | None = None
+    date: str | None = None
+    time_zone: str | None = None
+
+    @property
+    def all_day(self) -> bool:
+        return self.date_time is None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A Google Calendar event as syncd needs it."""
+
+    calendar_id: str
+    id: str
+    status: str = "confirmed"
+    etag: str | None = None
+    summary: str = ""
+    description: str = ""
+    start: EventTime | None = None
+    end: EventTime | None = None
+    recurrence: tuple[str, ...] = ()
+    recurring_event_id: str | None = None
+    organizer_email: str | None = None
+    private_properties: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+
+class MeetingType(enum.IntEnum):
+    """Zoom's meeting `type` values that syncd creates."""
+
+    SCHEDULED = 2
+    RECURRING_NO_FIXED_TIME = 3
+    RECURRING_FIXED_TIME = 8
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """The Zoom meeting an event should have, in Zoom's own terms."""
+
+    topic: str
+    agenda: str
+    type: MeetingType
+    host: str
+    start_time: str | None = None
+    """UTC with `Z`, never a local time: see DESIGN section 5."""
+    duration: int | None = None
+    timezone: str | None = None
+    note: str | None = None
+    """Why the meeting is less exact than the event (logged, never sent)."""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A Zoom meeting as Zoom describes it."""
+
+    id: int
+    join_url: str
+    password: str = ""
+    host_email: str | None = None
+    agenda: str = ""
+    start_time: str | None = None
+    timezone: str | None = None
+
+
+class LinkState(enum.StrEnum):
+    """Where an event's meeting is in the journal (DESIGN section 4)."""
+
+    PENDING = "pending"
+    """No meeting exists for sure (none was asked for, or Zoom refused the request)."""
+    CREATING = "creating"
+    """A create may have reached Zoom; its outcome is unknown until the reference is looked up."""
+    CREATED = "created"
+    """The meeting exists; the event does not carry it yet."""
+    LINKED = "linked"
+    """The meeting exists and the event's description carries it."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the store knows about one event's meeting."""
+
+    calendar_id: str
+    event_id: str
+    reference: str
+    state: LinkState
+    meeting_id: int | None = None
+    join_url: str | None = None
+    passcode: str = ""
+    host: str | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None

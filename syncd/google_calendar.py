@@ -1,0 +1,281 @@
+"""Google Calendar through google-api-python-client: list changes, get, patch with If-Match.
+
+Wire formats and HTTP errors stop here: callers see `Event`s and the typed exceptions below.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import google.auth.exceptions
+import google.oauth2.credentials
+import google.oauth2.service_account
+import google_auth_httplib2
+import httplib2
+from google.auth.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from syncd.config import ConfigError
+from syncd.domain import Event, EventTime
+from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
+
+SCOPE = "https://www.googleapis.com/auth/calendar.events"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+PAGE_SIZE = 2500
+T = TypeVar("T")
+
+
+class GoogleError(Exception):
+    """A Google Calendar request failed."""
+
+
+class GoogleAuthError(GoogleError):
+    """Google refused the credentials."""
+
+
+class CalendarGone(GoogleError):
+    """The calendar does not exist or is no longer shared with syncd."""
+
+
+class EventGone(GoogleError):
+    """The event does not exist."""
+
+
+class SyncTokenExpired(GoogleError):
+    """Google wants a full listing (410 fullSyncRequired / updatedMinTooLongAgo)."""
+
+
+class Conflict(GoogleError):
+    """The event changed since it was read (412 on If-Match)."""
+
+
+class GoogleUnavailable(GoogleError, TransientError):
+    """5xx, 429, a rate-limit 403 or a network failure: worth trying again later."""
+
+
+_RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
+
+
+def load_credentials(path: Path, subject: str = "") -> Credentials:
+    """Service-account or authorized-user credentials, honouring the file's `token_uri`."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            [f"google.credentials_file: cannot read {path}: {exc.strerror}"]
+        ) from None
+    except ValueError:
+        raise ConfigError([f"google.credentials_file: {path} is not JSON"]) from None
+    kind = info.get("type") if isinstance(info, dict) else None
+    try:
+        if kind == "service_account":
+            creds = google.oauth2.service_account.Credentials.from_service_account_info(
+                info, scopes=[SCOPE]
+            )
+            return creds.with_subject(subject) if subject else creds
+        if kind == "authorized_user":
+            return google.oauth2.credentials.Credentials(
+                token=None,
+                refresh_token=info["refresh_token"],
+                client_id=info["client_id"],
+                client_secret=info["client_secret"],
+                token_uri=info.get("token_uri") or GOOGLE_TOKEN_URI,
+                scopes=[SCOPE],
+            )
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(
+            [f"google.credentials_file: {path}: missing or bad field {exc}"]
+        ) from None
+    raise ConfigError(
+        [f"google.credentials_file: {path}: type must be service_account or authorized_user"]
+    )
+
+
+def _parse_time(raw: Mapping[str, Any] | None) -> EventTime | None:
+    if not raw:
+        return None
+    date_time = raw.get("dateTime")
+    return EventTime(
+        date_time=datetime.fromisoformat(date_time) if date_time else None,
+        date=raw.get("date"),
+        time_zone=raw.get("timeZone"),
+    )
+
+
+def parse_event(calendar_id: str, item: Mapping[str, Any]) -> Event:
+    return Event(
+        calendar_id=calendar_id,
+        id=item["id"],
+        status=item.get("status", "confirmed"),
+        etag=item.get("etag"),
+        summary=item.get("summary", ""),
+        description=item.get("description", ""),
+        start=_parse_time(item.get("start")),
+        end=_parse_time(item.get("end")),
+        recurrence=tuple(item.get("recurrence", ())),
+        recurring_event_id=item.get("recurringEventId"),
+        organizer_email=(item.get("organizer") or {}).get("email"),
+        private_properties=dict((item.get("extendedProperties") or {}).get("private", {})),
+    )
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    events: list[Event]
+    time_zone: str | None
+    next_sync_token: str | None
+
+
+def _reason(exc: HttpError) -> str:
+    try:
+        return json.loads(exc.content)["error"]["errors"][0]["reason"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
+    status, reason = exc.resp.status, _reason(exc)
+    detail = f"{what} on calendar {calendar_id!r}: HTTP {status} {reason}".rstrip()
+    if status == 410:
+        return SyncTokenExpired(detail)
+    if status == 412:
+        return Conflict(detail)
+    if status == 401:
+        return GoogleAuthError(detail)
+    if status == 429 or status >= 500 or (status == 403 and reason in _RATE_LIMIT_REASONS):
+        return GoogleUnavailable(detail, parse_retry_after(exc.resp.get("retry-after")))
+    if status in (403, 404) and what == "list events":
+        return CalendarGone(detail)
+    if status == 404:
+        return EventGone(detail)
+    return GoogleError(detail)
+
+
+class GoogleCalendar:
+    """One client per daemon; each thread gets its own httplib2 connection (not thread-safe)."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        api_endpoint: str = "",
+        timeout: float = 30.0,
+        send_updates: str = "none",
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._api_endpoint = api_endpoint
+        self._timeout = timeout
+        self._send_updates = send_updates
+        self._retry = retry or RetryPolicy()
+        self._local = threading.local()
+
+    def _service(self) -> Any:
+        service = getattr(self._local, "service", None)
+        if service is None:
+            http = google_auth_httplib2.AuthorizedHttp(
+                self._credentials, http=httplib2.Http(timeout=self._timeout)
+            )
+            service = build(
+                "calendar",
+                "v3",
+                http=http,
+                static_discovery=True,
+                cache_discovery=False,
+                client_options={"api_endpoint": self._api_endpoint} if self._api_endpoint else None,
+            )
+            self._local.service = service
+        return service
+
+    def _execute(self, make_request: Callable[[Any], Any], calendar_id: str, what: str) -> Any:
+        def attempt() -> Any:
+            try:
+                return make_request(self._service()).execute()
+            except HttpError as exc:
+                raise _translate(exc, calendar_id, what) from None
+            except google.auth.exceptions.RefreshError as exc:
+                raise GoogleAuthError(f"Google refused the credentials: {exc.args[0]}") from None
+            except google.auth.exceptions.TransportError as exc:
+                raise GoogleUnavailable(
+                    f"{what}: cannot reach Google's token endpoint: {exc}"
+                ) from None
+            except (TimeoutError, OSError, httplib2.HttpLib2Error) as exc:
+                raise GoogleUnavailable(f"{what} on calendar {calendar_id!r}: {exc}") from None
+
+        return call_with_retries(attempt, self._retry)
+
+    def changes(
+        self, calendar_id: str, sync_token: str | None, time_min: datetime
+    ) -> Iterator[ChangePage]:
+        """Pages of changed events: since `sync_token`, or everything from `time_min` on."""
+        query: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "maxResults": PAGE_SIZE,
+            "showDeleted": True,
+            "singleEvents": False,
+        }
+        if sync_token:
+            query["syncToken"] = sync_token
+        else:
+            query["timeMin"] = time_min.isoformat()
+        page_token: str | None = None
+        while True:
+            page = self._execute(
+                lambda service, token=page_token: service.events().list(**query, pageToken=token),
+                calendar_id,
+                "list events",
+            )
+            page_token = page.get("nextPageToken")
+            yield ChangePage(
+                events=[parse_event(calendar_id, item) for item in page.get("items", [])],
+                time_zone=page.get("timeZone"),
+                next_sync_token=page.get("nextSyncToken"),
+            )
+            if not page_token:
+                return
+
+    def probe(self, calendar_id: str) -> str | None:
+        """Read one event to prove access; the calendar's time zone."""
+        page = self._execute(
+            lambda service: service.events().list(calendarId=calendar_id, maxResults=1),
+            calendar_id, "list events",
+        )
+        return page.get("timeZone")
+
+    def get_event(self, calendar_id: str, event_id: str) -> Event:
+        item = self._execute(
+            lambda service: service.events().get(calendarId=calendar_id, eventId=event_id),
+            calendar_id,
+            f"get event {event_id!r}",
+        )
+        return parse_event(calendar_id, item)
+
+    def patch_event(
+        self, event: Event, *, description: str, private_properties: Mapping[str, str]
+    ) -> Event:
+        """Write the description and private properties, only if the event is unchanged."""
+        body = {
+            "description": description,
+            "extendedProperties": {"private": dict(private_properties)},
+        }
+
+        def make_request(service: Any) -> Any:
+            request = service.events().patch(
+                calendarId=event.calendar_id,
+                eventId=event.id,
+                body=body,
+                sendUpdates=self._send_updates,
+            )
+            if event.etag:
+                request.headers["If-Match"] = event.etag
+            return request
+
+        item = self._execute(make_request, event.calendar_id, f"patch event {event.id!r}")
+        return parse_event(event.calendar_id, item)

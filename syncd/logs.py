@@ -1,0 +1,30 @@
+"""Logging to stderr: one line per action, with journald priorities under systemd."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+_SYSLOG_PRIORITY = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
+_NOISY = ("httpx", "httpcore", "googleapiclient", "google_auth_httplib2", "apscheduler", "alembic")
+
+
+class JournalFormatter(logging.Formatter):
+    """`<priority>message`: journald reads the prefix and keeps its own timestamps."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"<{_SYSLOG_PRIORITY.get(record.levelname, 6)}>{super().format(record)}"
+
+
+def setup_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)

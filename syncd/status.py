@@ -1,0 +1,62 @@
+"""`syncd status`: what the store says, as a table for people or JSON for scripts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from syncd.store import Store
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def collect(store: Store) -> dict[str, Any]:
+    links = store.all_links()
+    return {
+        "calendars": [
+            {
+                "id": c.id,
+                "time_zone": c.time_zone,
+                "incremental": c.sync_token is not None,
+                "last_pass_finished_at": _when(c.last_pass_finished_at),
+                "last_success_at": _when(c.last_success_at),
+                "last_error": c.last_error,
+            }
+            for c in store.calendars()
+        ],
+        "links": dict(sorted(Counter(str(link.state) for link in links).items())),
+        "queued": [
+            {
+                "calendar_id": link.calendar_id,
+                "event_id": link.event_id,
+                "state": str(link.state),
+                "meeting_id": link.meeting_id,
+                "attempts": link.attempts,
+                "next_attempt_at": _when(link.next_attempt_at),
+                "last_error": link.last_error,
+            }
+            for link in links
+            if link.next_attempt_at is not None
+        ],
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = ["CALENDAR                                   LAST SUCCESS               LAST ERROR"]
+    for cal in report["calendars"]:
+        lines.append(
+            f"{cal['id'][:42]:<42} {cal['last_success_at'] or 'never':<26} {cal['last_error'] or '-'}"
+        )
+    if not report["calendars"]:
+        lines.append("(no pass has run yet)")
+    counts = ", ".join(f"{n} {state}" for state, n in report["links"].items()) or "none"
+    lines += ["", f"Meetings: {counts}", f"Queued for retry: {len(report['queued'])}"]
+    for item in report["queued"]:
+        lines.append(
+            f"  {item['calendar_id']}/{item['event_id']}  {item['state']}  "
+            f"attempt {item['attempts']}, next {item['next_attempt_at']}: {item['last_error']}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Event times to Zoom's start_time, timezone and duration (pure). See DESIGN section 5."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from syncd.domain import Event, MeetingType
+
+
+class AllDayPolicy(enum.StrEnum):
+    NO_FIXED_TIME = "no_fixed_time"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class MeetingTime:
+    type: MeetingType
+    start_time: str | None = None
+    duration: int | None = None
+    timezone: str | None = None
+    note: str | None = None
+
+
+NO_FIXED_TIME = MeetingType.RECURRING_NO_FIXED_TIME
+
+
+def zoom_utc(instant: datetime) -> str:
+    """Zoom's unambiguous form: UTC with `Z`, whole seconds."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_known_zone(name: str | None) -> bool:
+    if not name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def display_zone(event: Event, calendar_zone: str | None) -> str:
+    """The zone attendees should see: the event's own, else the calendar's, else UTC."""
+    for candidate in (event.start.time_zone if event.start else None, calendar_zone):
+        if is_known_zone(candidate):
+            return str(candidate)
+    return "UTC"
+
+
+def duration_minutes(start: datetime, end: datetime) -> int:
+    """Absolute minutes between two instants, rounded up; at least one.
+
+    Both are converted to UTC first: Python subtracts datetimes that share a tzinfo as wall
+    times, which would make a DST night an hour off.
+    """
+    seconds = (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
+    return max(1, math.ceil(seconds / 60))
+
+
+def meeting_time(
+    event: Event, calendar_zone: str | None, all_day: AllDayPolicy
+) -> MeetingTime | None:
+    """When the event's meeting happens, in Zoom's terms; None when it gets no meeting."""
+    if event.start is None or event.end is None:
+        return None
+    zone = display_zone(event, calendar_zone)
+    if event.recurrence:
+        return MeetingTime(
+            NO_FIXED_TIME, timezone=zone, note="recurring series: meeting has no fixed time"
+        )
+    if event.start.all_day:
+        if all_day is AllDayPolicy.SKIP:
+            return None
+        return MeetingTime(
+            NO_FIXED_TIME, timezone=zone, note="all-day event: meeting has no fixed time"
+        )
+    assert event.start.date_time is not None and event.end.date_time is not None
+    return MeetingTime(
+        MeetingType.SCHEDULED,
+        start_time=zoom_utc(event.start.date_time),
+        duration=duration_minutes(event.start.date_time, event.end.date_time),
+        timezone=zone,
+    )
+
+
+def has_ended(event: Event, now: datetime) -> bool:
+    """True for a one-off event that is over; a series is never over here."""
+    if event.recurrence or event.end is None:
+        return False
+    if event.end.date_time is not None:
+        return event.end.date_time <= now
+    return event.end.date is not None and date.fromisoformat(event.end.date) <= now.date()
