@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from syncd.config import Config, ZoomCredentials
 from syncd.engine import Engine, EngineOptions, PassReport, ProgressCallback
-from syncd.google_calendar import GoogleCalendar, load_credentials
+from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
 from syncd.planner import Settings
+from syncd.retry import RetryPolicy
 from syncd.store import Store
-from syncd.store.migrate import upgrade
+from syncd.store.migrate import current_revision, upgrade
 from syncd.zoom import ZoomClient
 
 
@@ -23,22 +25,27 @@ def engine_options(config: Config, *, dry_run: bool = False) -> EngineOptions:
     )
 
 
-def google_client(config: Config) -> GoogleCalendar:
+def google_client(config: Config, *, retry: RetryPolicy | None = None,
+                  page_size: int = PAGE_SIZE) -> GoogleCalendar:
     credentials = load_credentials(config.google.credentials_path, config.google.subject)
     return GoogleCalendar(
         credentials,
         api_endpoint=config.google.api_endpoint,
         timeout=config.google.timeout_seconds,
         send_updates=config.google.send_updates,
+        retry=retry,
+        page_size=page_size,
     )
 
 
-def zoom_client(config: Config, credentials: ZoomCredentials) -> ZoomClient:
+def zoom_client(config: Config, credentials: ZoomCredentials, *,
+                retry: RetryPolicy | None = None) -> ZoomClient:
     return ZoomClient(
         credentials,
         api_base_url=config.zoom.api_base_url,
         token_url=config.zoom.token_url,
         timeout=config.zoom.timeout_seconds,
+        retry=retry,
     )
 
 
@@ -50,15 +57,21 @@ class App:
 
     @classmethod
     def build(cls, config: Config, credentials: ZoomCredentials, *, dry_run: bool = False,
-              on_progress: ProgressCallback | None = None) -> App:
+              on_progress: ProgressCallback | None = None, retry: RetryPolicy | None = None,
+              page_size: int = PAGE_SIZE, clock: Callable[[], datetime] | None = None) -> App:
         """Everything a pass needs; the database is migrated first (never in a dry run)."""
-        google = google_client(config)
+        google = google_client(config, retry=retry, page_size=page_size)
         store = Store.open(config.sync.database_url)
-        if not dry_run:
+        if dry_run and current_revision(store.engine) is None:
+            # A preview before the first real pass: plan against an empty, throwaway journal.
+            store.close()
+            store = Store.open("sqlite://")
             upgrade(store.engine)
-        zoom = zoom_client(config, credentials)
+        elif not dry_run:
+            upgrade(store.engine)
+        zoom = zoom_client(config, credentials, retry=retry)
         engine = Engine(store, google, zoom, engine_options(config, dry_run=dry_run),
-                        on_progress=on_progress)
+                        on_progress=on_progress, clock=clock)
         return cls(config, store, engine)
 
     def run_pass(self) -> PassReport:

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from pydantic import SecretStr
 
 from syncd.app import App
 from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
@@ -80,7 +81,7 @@ def run_demo(*, keep: bool = False) -> int:
           tempfile.TemporaryDirectory(prefix="syncd-demo-") as tmp):
         seed(google, datetime.now(UTC))
         config = demo_config(google, zoom, Path(tmp))
-        credentials = ZoomCredentials(zoom.account_id, zoom.client_id, zoom.client_secret_value)
+        credentials = ZoomCredentials(zoom.account_id, zoom.client_id, SecretStr(zoom.client_secret))
         app = App.build(config, credentials)
         try:
             click.echo("First pass: every tagged event gets one Zoom meeting")

@@ -169,8 +169,10 @@ class GoogleCalendar:
         timeout: float = 30.0,
         send_updates: str = "none",
         retry: RetryPolicy | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self._credentials = credentials
+        self._page_size = page_size
         self._api_endpoint = api_endpoint
         self._timeout = timeout
         self._send_updates = send_updates
@@ -217,7 +219,7 @@ class GoogleCalendar:
         """Pages of changed events: since `sync_token`, or everything from `time_min` on."""
         query: dict[str, Any] = {
             "calendarId": calendar_id,
-            "maxResults": PAGE_SIZE,
+            "maxResults": self._page_size,
             "showDeleted": True,
             "singleEvents": False,
         }

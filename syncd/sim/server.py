@@ -50,6 +50,8 @@ class Fault:
     latency: float = 0.0
     hang: float = 0.0
     times: int | None = 1
+    action: Callable[[], None] | None = None
+    """Run before the request is handled, e.g. a user's edit racing syncd's write."""
 
 
 class ApiError(Exception):
@@ -89,8 +91,12 @@ class SimServer:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> SimServer:
         self._server = make_server("127.0.0.1", self._port, self._wsgi, threaded=True)
+        # serve_forever polls for shutdown(); its default 0.5 s made every stop() take 0.5 s.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=type(self).__name__,
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -177,7 +183,9 @@ class SimServer:
         try:
             endpoint, values = adapter.match()
         except (NotFound, MethodNotAllowed) as exc:
-            return "unrouted", self.json_response(exc.code or 404, self.error_body(404, "Not Found"))
+            return "unrouted", self.json_response(
+                exc.code or 404, self.error_body(404, "Not Found")
+            )
         except HTTPException as exc:  # pragma: no cover - werkzeug redirects, not used
             return "unrouted", self.json_response(exc.code or 400, self.error_body(400, str(exc)))
         route = str(endpoint)
@@ -195,6 +203,8 @@ class SimServer:
             return route, self.json_response(err.status, err.body, err.headers)
 
     def _apply_fault(self, fault: Fault) -> Response | None:
+        if fault.action is not None:
+            fault.action()
         if fault.latency:
             time.sleep(fault.latency)
         if fault.hang:

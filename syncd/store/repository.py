@@ -105,11 +105,7 @@ class Store:
     def calendar(self, calendar_id: str) -> CalendarState:
         with self._transaction() as session:
             row = session.get(CalendarRow, calendar_id)
-            if row is None:
-                row = CalendarRow(id=calendar_id)
-                session.add(row)
-                session.flush()
-            return _calendar(row)
+            return _calendar(row) if row is not None else CalendarState(id=calendar_id)
 
     def calendars(self) -> list[CalendarState]:
         with self._transaction() as session:

@@ -1,0 +1,81 @@
+"""Zoom's rate limits as the simulator applies them.
+
+Two kinds, as Zoom documents them (developers.zoom.us, "Rate limits"): per second per rate-limit
+category of the account (Light, Medium, ...), and 100 meeting creates/updates per day per HOST
+user, reset at 00:00 UTC. Both answer 429 with `{"code": 429, "message": ...}` and the headers
+X-RateLimit-Category, X-RateLimit-Type ("QPS" or "Daily-limit"), X-RateLimit-Limit,
+X-RateLimit-Remaining and Retry-After (a UTC date-time, e.g. 2020-05-31T00:00:00Z).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from syncd.sim.server import ApiError
+from syncd.sim.zoom_recurrence import UTC_FORMAT
+
+DAILY_LIMIT_MESSAGE = (
+    "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests "
+    "permitted for this particular user. You may resume these requests at GMT 00:00:00."
+)
+QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class RateLimits:
+    """Per-category token buckets (real time) and per-host daily write counts (sim time)."""
+
+    def __init__(self, daily_limit: int, per_second: float | None) -> None:
+        self.daily_limit = daily_limit
+        self.per_second = per_second
+        self._buckets: dict[str, _Bucket] = {}
+        self._writes: Counter[tuple[str, str]] = Counter()  # (host id, UTC day) -> writes
+
+    def take(self, category: str, now: datetime) -> None:
+        """Spend one request of a category's per-second allowance, or ApiError 429."""
+        rate = self.per_second
+        if rate is None:
+            return
+        capacity, clock = max(1.0, rate), time.monotonic()
+        bucket = self._buckets.setdefault(category, _Bucket(capacity, clock))
+        bucket.tokens = min(capacity, bucket.tokens + (clock - bucket.stamp) * rate)
+        bucket.stamp = clock
+        if bucket.tokens < 1:
+            retry = now + timedelta(seconds=(1 - bucket.tokens) / rate)
+            raise _limited(QPS_MESSAGE, category, "QPS", math.ceil(rate), retry)
+        bucket.tokens -= 1
+
+    def check_daily(self, host_id: str, category: str, now: datetime) -> None:
+        """ApiError 429 if the host has used up today's meeting creates and updates."""
+        if self._writes[host_id, _day(now)] >= self.daily_limit:
+            message = DAILY_LIMIT_MESSAGE.format(limit=self.daily_limit)
+            midnight = datetime.fromisoformat(_day(now)).replace(tzinfo=UTC) + timedelta(days=1)
+            raise _limited(message, category, "Daily-limit", self.daily_limit, midnight)
+
+    def count_write(self, host_id: str, now: datetime) -> None:
+        self._writes[host_id, _day(now)] += 1
+
+
+def _day(now: datetime) -> str:
+    return now.astimezone(UTC).date().isoformat()
+
+
+def _limited(message: str, category: str, kind: str, limit: int, retry: datetime) -> ApiError:
+    retry_at = datetime.fromtimestamp(math.ceil(retry.timestamp()), UTC)
+    headers = {
+        "X-RateLimit-Category": category,
+        "X-RateLimit-Type": kind,
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": "0",
+        "Retry-After": retry_at.strftime(UTC_FORMAT),
+    }
+    return ApiError(429, {"code": 429, "message": message}, headers)

@@ -1,0 +1,132 @@
+"""Shared fixtures: the simulators on loopback, a config pointing at them, and the real app.
+
+Every request syncd sends to a simulator during a test is checked, at teardown, against
+Zoom's published OpenAPI spec and Google's discovery document.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from pydantic import SecretStr
+
+from syncd.app import App
+from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
+from syncd.retry import RetryPolicy
+from syncd.sim.google import GoogleCalendarSim
+from syncd.sim.zoom import ZoomSim
+from tests.schemas import validate_google_request, validate_zoom_request
+
+CALENDAR = "primary"
+FAST_RETRY = RetryPolicy(attempts=3, base_seconds=0.01, max_wait_seconds=2.0)
+GOOGLE_METHODS = {
+    "events.list": "calendar.events.list",
+    "events.get": "calendar.events.get",
+    "events.patch": "calendar.events.patch",
+}
+
+
+@pytest.fixture
+def google_sim() -> Iterator[GoogleCalendarSim]:
+    with GoogleCalendarSim() as sim:
+        sim.add_calendar(CALENDAR, time_zone="Europe/Berlin")
+        yield sim
+        _check_google_requests(sim)
+
+
+@pytest.fixture
+def zoom_sim() -> Iterator[ZoomSim]:
+    with ZoomSim() as sim:
+        yield sim
+        _check_zoom_requests(sim)
+
+
+def _query(recorded: Any) -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else v for k, v in recorded.query.items()}
+
+
+def _check_zoom_requests(sim: ZoomSim) -> None:
+    for request in sim.calls():
+        if request.route in ("token", "unrouted"):
+            continue
+        path = request.path.removeprefix("/v2")
+        validate_zoom_request(request.method, unquote(path), request.json(), _query(request))
+
+
+def _check_google_requests(sim: GoogleCalendarSim) -> None:
+    for request in sim.calls():
+        method_id = GOOGLE_METHODS.get(request.route)
+        if method_id:
+            validate_google_request(method_id, request.json(), _query(request))
+
+
+@pytest.fixture
+def config(google_sim: GoogleCalendarSim, zoom_sim: ZoomSim, tmp_path: Path) -> Config:
+    credentials_file = tmp_path / "google.json"
+    credentials_file.write_text(json.dumps(google_sim.authorized_user_info()))
+    return Config(
+        sync=SyncSection(database_url=f"sqlite:///{tmp_path / 'syncd.db'}"),
+        google=GoogleSection(credentials_file=str(credentials_file), calendars=[CALENDAR],
+                             api_endpoint=google_sim.api_endpoint, timeout_seconds=5),
+        zoom=ZoomSection(api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url,
+                         timeout_seconds=5),
+    )
+
+
+@pytest.fixture
+def zoom_credentials(zoom_sim: ZoomSim) -> ZoomCredentials:
+    return ZoomCredentials(zoom_sim.account_id, zoom_sim.client_id,
+                           SecretStr(zoom_sim.client_secret))
+
+
+class Clock:
+    """The engine's notion of now, moved by tests to reach retry times."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_app(config: Config, zoom_credentials: ZoomCredentials,
+             clock: Clock) -> Iterator[Callable[..., App]]:
+    apps: list[App] = []
+
+    def build(cfg: Config | None = None, **options: Any) -> App:
+        options.setdefault("retry", FAST_RETRY)
+        options.setdefault("clock", clock)
+        app = App.build(cfg or config, zoom_credentials, **options)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close()
+
+
+def when(days: float = 1, hour: int = 10, minutes: int = 30,
+         zone: str = "Europe/Berlin") -> dict[str, Any]:
+    """start/end fields for an event `days` from now at `hour` local time."""
+    from zoneinfo import ZoneInfo
+
+    day = datetime.now(ZoneInfo(zone)) + timedelta(days=days)
+    start = day.replace(hour=hour, minute=0, second=0, microsecond=0)
+    end = start + timedelta(minutes=minutes)
+    return {"start": {"dateTime": start.isoformat(), "timeZone": zone},
+            "end": {"dateTime": end.isoformat(), "timeZone": zone}}

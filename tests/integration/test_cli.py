@@ -1,0 +1,160 @@
+"""The `syncd` command as an administrator uses it: real process, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CALENDAR, when
+
+
+def toml_for(config) -> str:
+    return f"""
+[sync]
+database_url = "{config.sync.database_url}"
+[google]
+credentials_file = "{config.google.credentials_file}"
+calendars = ["{CALENDAR}"]
+api_endpoint = "{config.google.api_endpoint}"
+[zoom]
+api_base_url = "{config.zoom.api_base_url}"
+token_url = "{config.zoom.token_url}"
+"""
+
+
+@pytest.fixture
+def config_file(config, tmp_path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(toml_for(config))
+    return path
+
+
+@pytest.fixture
+def syncd(zoom_sim, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "SYNCD_"))}
+    env |= {"ZOOM_ACCOUNT_ID": zoom_sim.account_id, "ZOOM_CLIENT_ID": zoom_sim.client_id,
+            "ZOOM_CLIENT_SECRET": zoom_sim.client_secret}
+
+    def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "syncd", *args], capture_output=True, text=True,
+            env=env | (extra_env or {}), cwd=tmp_path, timeout=120, check=False,
+        )
+
+    return run
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_missing_config_is_one_line_and_exit_2(syncd, tmp_path):
+    result = syncd("--config", str(tmp_path / "nope.toml"), "sync")
+    assert result.returncode == 2
+    assert one_line_error(result) == f"syncd: {tmp_path / 'nope.toml'}: no such file"
+
+
+def test_bad_toml_is_one_line_and_exit_2(syncd, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[sync\ntag = 1")
+    result = syncd("--config", str(path), "check")
+    assert result.returncode == 2
+    assert "not valid TOML" in one_line_error(result)
+
+
+def test_each_config_problem_gets_a_line_naming_its_key(syncd, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[sync]\ninterval_seconds = "soon"\n[zoom]\nhots = "me"\n')
+    result = syncd("--config", str(path), "sync")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"syncd: {path}: sync.interval_seconds:" in result.stderr
+    assert f"syncd: {path}: zoom.hots: unknown option" in result.stderr
+
+
+def test_missing_zoom_secret_is_exit_2(syncd, config_file):
+    result = syncd("--config", str(config_file), "sync", extra_env={"ZOOM_CLIENT_SECRET": ""})
+    assert result.returncode == 2
+    assert "ZOOM_CLIENT_SECRET: not set" in one_line_error(result)
+
+
+def test_config_path_comes_from_syncd_config(syncd, config_file, google_sim):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    result = syncd("sync", extra_env={"SYNCD_CONFIG": str(config_file)})
+    assert result.returncode == 0, result.stderr
+    assert "1 meetings created" in result.stdout
+
+
+def test_sync_reports_and_exits_1_when_events_are_queued(syncd, config_file, google_sim,
+                                                         zoom_sim):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    zoom_sim.inject("meetings.create", status=500, times=None)
+    result = syncd("--config", str(config_file), "sync")
+    assert result.returncode == 1
+    assert "1 queued for retry" in result.stdout
+    assert "Traceback" not in result.stderr
+
+    status = syncd("--config", str(config_file), "status", "--json")
+    assert status.returncode == 0
+    report = json.loads(status.stdout)
+    assert report["queued"][0]["state"] == "creating"
+    assert "500" in report["queued"][0]["last_error"]
+
+
+def test_dry_run_changes_nothing(syncd, config_file, google_sim, zoom_sim, config):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    result = syncd("--config", str(config_file), "sync", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "would create" in result.stderr
+    assert zoom_sim.count("meetings.create") == 0
+    assert google_sim.count("events.patch") == 0
+
+
+def test_status_shows_calendars_and_meetings(syncd, config_file, google_sim):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    assert syncd("--config", str(config_file), "sync").returncode == 0
+    result = syncd("--config", str(config_file), "status")
+    assert result.returncode == 0
+    assert CALENDAR in result.stdout
+    assert "Meetings: 1 linked" in result.stdout
+    assert "Queued for retry: 0" in result.stdout
+
+
+def test_status_before_any_pass_says_what_to_do(syncd, config_file):
+    result = syncd("--config", str(config_file), "status")
+    assert result.returncode == 2
+    assert "syncd db upgrade" in one_line_error(result)
+
+
+def test_db_upgrade_then_check(syncd, config_file):
+    upgraded = syncd("--config", str(config_file), "db", "upgrade")
+    assert upgraded.returncode == 0
+    assert "revision 0001" in upgraded.stdout
+    checked = syncd("--config", str(config_file), "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "google: calendar primary: readable (time zone Europe/Berlin)" in checked.stdout
+    assert checked.stdout.strip().endswith("ok")
+
+
+def test_check_with_a_wrong_zoom_secret_fails_cleanly(syncd, config_file):
+    result = syncd("--config", str(config_file), "check",
+                   extra_env={"ZOOM_CLIENT_SECRET": "wrong-secret-value"})
+    assert result.returncode == 2
+    line = one_line_error(result)
+    assert "Zoom refused the app credentials" in line
+    assert "wrong-secret-value" not in result.stdout + result.stderr
+
+
+def test_demo_runs_end_to_end(syncd):
+    result = syncd("demo")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("/j/") == 5
+    assert "Second pass: 0 Zoom requests, 0 event writes" in result.stdout
