@@ -25,8 +25,9 @@ def engine_options(config: Config, *, dry_run: bool = False) -> EngineOptions:
     )
 
 
-def google_client(config: Config, *, retry: RetryPolicy | None = None,
-                  page_size: int = PAGE_SIZE) -> GoogleCalendar:
+def google_client(
+    config: Config, *, retry: RetryPolicy | None = None, page_size: int = PAGE_SIZE
+) -> GoogleCalendar:
     credentials = load_credentials(config.google.credentials_path, config.google.subject)
     return GoogleCalendar(
         credentials,
@@ -38,8 +39,9 @@ def google_client(config: Config, *, retry: RetryPolicy | None = None,
     )
 
 
-def zoom_client(config: Config, credentials: ZoomCredentials, *,
-                retry: RetryPolicy | None = None) -> ZoomClient:
+def zoom_client(
+    config: Config, credentials: ZoomCredentials, *, retry: RetryPolicy | None = None
+) -> ZoomClient:
     return ZoomClient(
         credentials,
         api_base_url=config.zoom.api_base_url,
@@ -56,9 +58,17 @@ class App:
     engine: Engine
 
     @classmethod
-    def build(cls, config: Config, credentials: ZoomCredentials, *, dry_run: bool = False,
-              on_progress: ProgressCallback | None = None, retry: RetryPolicy | None = None,
-              page_size: int = PAGE_SIZE, clock: Callable[[], datetime] | None = None) -> App:
+    def build(
+        cls,
+        config: Config,
+        credentials: ZoomCredentials,
+        *,
+        dry_run: bool = False,
+        on_progress: ProgressCallback | None = None,
+        retry: RetryPolicy | None = None,
+        page_size: int = PAGE_SIZE,
+        clock: Callable[[], datetime] | None = None,
+    ) -> App:
         """Everything a pass needs; the database is migrated first (never in a dry run)."""
         google = google_client(config, retry=retry, page_size=page_size)
         store = Store.open(config.sync.database_url)
@@ -70,8 +80,14 @@ class App:
         elif not dry_run:
             upgrade(store.engine)
         zoom = zoom_client(config, credentials, retry=retry)
-        engine = Engine(store, google, zoom, engine_options(config, dry_run=dry_run),
-                        on_progress=on_progress, clock=clock)
+        engine = Engine(
+            store,
+            google,
+            zoom,
+            engine_options(config, dry_run=dry_run),
+            on_progress=on_progress,
+            clock=clock,
+        )
         return cls(config, store, engine)
 
     def run_pass(self) -> PassReport:

@@ -51,8 +51,12 @@ def _config_path(option: str | None) -> Path:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", metavar="PATH",
-              help="Config file [default: $SYNCD_CONFIG, then /etc/syncd/config.toml].")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file [default: $SYNCD_CONFIG, then /etc/syncd/config.toml].",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """Give Google Calendar events tagged #zoom a Zoom meeting, and keep them in step."""
@@ -95,8 +99,9 @@ def sync(ctx: click.Context, dry_run: bool) -> None:
     """Run one pass over every calendar, then exit (1: some events queued for retry)."""
     config = _load(ctx)
     with reported():
-        app = App.build(config, resolve_zoom_credentials(), dry_run=dry_run,
-                        on_progress=_progress_printer())
+        app = App.build(
+            config, resolve_zoom_credentials(), dry_run=dry_run, on_progress=_progress_printer()
+        )
         try:
             report = app.run_pass()
         finally:

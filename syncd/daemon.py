@@ -24,9 +24,14 @@ class Daemon:
         interval = app.config.sync.interval_seconds
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler.add_job(
-            self._pass, "interval", seconds=interval, id="sync-pass",
+            self._pass,
+            "interval",
+            seconds=interval,
+            id="sync-pass",
             next_run_time=datetime.now(UTC),
-            max_instances=1, coalesce=True, misfire_grace_time=max(1, int(interval)),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(interval)),
         )
 
     def _pass(self) -> None:
@@ -50,8 +55,11 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self.request_stop)
         self._scheduler.start()
-        log.info("syncd running: %d calendar(s) every %g s", len(self.app.config.google.calendars),
-                 self.app.config.sync.interval_seconds)
+        log.info(
+            "syncd running: %d calendar(s) every %g s",
+            len(self.app.config.google.calendars),
+            self.app.config.sync.interval_seconds,
+        )
         self._notifier.notify("READY=1")
         while not self._stopping.wait(1.0):
             pass

@@ -38,18 +38,47 @@ def seed(google: GoogleCalendarSim, today: datetime) -> None:
     google.add_calendar(PRIMARY, time_zone="Europe/Berlin", summary="Ada's calendar")
     google.add_calendar(TEAM, time_zone="America/New_York", summary="Team calendar")
     samples = [
-        (PRIMARY, {"summary": "Weekly planning #zoom", "description": "Bring the roadmap.",
-                   **_timed(tomorrow, 10, 45, "Europe/Berlin")}),
+        (
+            PRIMARY,
+            {
+                "summary": "Weekly planning #zoom",
+                "description": "Bring the roadmap.",
+                **_timed(tomorrow, 10, 45, "Europe/Berlin"),
+            },
+        ),
         (PRIMARY, {"summary": "Lunch with Grace", **_timed(tomorrow, 12, 60, "Europe/Berlin")}),
-        (PRIMARY, {"summary": "Customer call", "description": "Pricing questions\n#zoom",
-                   **_timed(tomorrow, 9, 30, "America/Los_Angeles")}),
-        (PRIMARY, {"summary": "Offsite #zoom", "start": {"date": tomorrow.date().isoformat()},
-                   "end": {"date": (tomorrow + timedelta(days=1)).date().isoformat()}}),
-        (TEAM, {"summary": "Design review #Zoom",
+        (
+            PRIMARY,
+            {
+                "summary": "Customer call",
+                "description": "Pricing questions\n#zoom",
+                **_timed(tomorrow, 9, 30, "America/Los_Angeles"),
+            },
+        ),
+        (
+            PRIMARY,
+            {
+                "summary": "Offsite #zoom",
+                "start": {"date": tomorrow.date().isoformat()},
+                "end": {"date": (tomorrow + timedelta(days=1)).date().isoformat()},
+            },
+        ),
+        (
+            TEAM,
+            {
+                "summary": "Design review #Zoom",
                 "description": "<b>Bring</b> the mock-ups<br>Thanks!",
-                **_timed(tomorrow, 15, 60, "America/New_York")}),
-        (TEAM, {"summary": "Daily standup #zoom", "recurrence": ["RRULE:FREQ=DAILY;COUNT=10"],
-                **_timed(tomorrow, 9, 15, "America/New_York")}),
+                **_timed(tomorrow, 15, 60, "America/New_York"),
+            },
+        ),
+        (
+            TEAM,
+            {
+                "summary": "Daily standup #zoom",
+                "recurrence": ["RRULE:FREQ=DAILY;COUNT=10"],
+                **_timed(tomorrow, 9, 15, "America/New_York"),
+            },
+        ),
         (TEAM, {"summary": "1:1 (no video)", **_timed(tomorrow, 11, 30, "America/New_York")}),
     ]
     for calendar_id, event in samples:
@@ -61,8 +90,11 @@ def demo_config(google: GoogleCalendarSim, zoom: ZoomSim, workdir: Path) -> Conf
     credentials_file.write_text(json.dumps(google.authorized_user_info()), encoding="utf-8")
     return Config(
         sync=SyncSection(database_url=f"sqlite:///{workdir / 'syncd.db'}"),
-        google=GoogleSection(credentials_file=str(credentials_file), calendars=[PRIMARY, TEAM],
-                             api_endpoint=google.api_endpoint),
+        google=GoogleSection(
+            credentials_file=str(credentials_file),
+            calendars=[PRIMARY, TEAM],
+            api_endpoint=google.api_endpoint,
+        ),
         zoom=ZoomSection(api_base_url=zoom.api_base_url, token_url=zoom.token_url),
     )
 
@@ -77,11 +109,16 @@ def _show_events(google: GoogleCalendarSim) -> None:
 
 
 def run_demo(*, keep: bool = False) -> int:
-    with (GoogleCalendarSim() as google, ZoomSim() as zoom,
-          tempfile.TemporaryDirectory(prefix="syncd-demo-") as tmp):
+    with (
+        GoogleCalendarSim() as google,
+        ZoomSim() as zoom,
+        tempfile.TemporaryDirectory(prefix="syncd-demo-") as tmp,
+    ):
         seed(google, datetime.now(UTC))
         config = demo_config(google, zoom, Path(tmp))
-        credentials = ZoomCredentials(zoom.account_id, zoom.client_id, SecretStr(zoom.client_secret))
+        credentials = ZoomCredentials(
+            zoom.account_id, zoom.client_id, SecretStr(zoom.client_secret)
+        )
         app = App.build(config, credentials)
         try:
             click.echo("First pass: every tagged event gets one Zoom meeting")
@@ -93,10 +130,14 @@ def run_demo(*, keep: bool = False) -> int:
         finally:
             app.close()
         zoom_calls = zoom.count() - zoom.count("token")
-        click.echo(f"\nSecond pass: {zoom_calls} Zoom requests, "
-                   f"{google.count('events.patch')} event writes (nothing changed, nothing done)")
+        click.echo(
+            f"\nSecond pass: {zoom_calls} Zoom requests, "
+            f"{google.count('events.patch')} event writes (nothing changed, nothing done)"
+        )
         if keep:
-            click.echo(f"\nGoogle simulator: {google.url}  Zoom simulator: {zoom.url}  (Ctrl-C ends)")
+            click.echo(
+                f"\nGoogle simulator: {google.url}  Zoom simulator: {zoom.url}  (Ctrl-C ends)"
+            )
             _wait_forever()
     return 0 if first.ok and second.ok else 1
 

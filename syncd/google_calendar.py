@@ -247,7 +247,8 @@ class GoogleCalendar:
         """Read one event to prove access; the calendar's time zone."""
         page = self._execute(
             lambda service: service.events().list(calendarId=calendar_id, maxResults=1),
-            calendar_id, "list events",
+            calendar_id,
+            "list events",
         )
         return page.get("timeZone")
 

@@ -18,7 +18,9 @@ from syncd.tagging import is_tagged, strip_tag
 from syncd.timing import AllDayPolicy, has_ended, meeting_time
 
 TOPIC_LIMIT = 200
-AGENDA_LIMIT = 2000
+AGENDA_LIMIT = 250
+"""Zoom allows 2,000 characters, but lists meetings with their agenda cut to 250: the
+reference at the agenda's end must survive that cut to be found after a lost response."""
 REFERENCE_PREFIX = "syncd-ref:"
 _HTML_TAG = re.compile(r"<[^>]+>")
 

@@ -47,9 +47,8 @@ def collect(store: Store) -> dict[str, Any]:
 def render(report: dict[str, Any]) -> str:
     lines = ["CALENDAR                                   LAST SUCCESS               LAST ERROR"]
     for cal in report["calendars"]:
-        lines.append(
-            f"{cal['id'][:42]:<42} {cal['last_success_at'] or 'never':<26} {cal['last_error'] or '-'}"
-        )
+        success = cal["last_success_at"] or "never"
+        lines.append(f"{cal['id'][:42]:<42} {success:<26} {cal['last_error'] or '-'}")
     if not report["calendars"]:
         lines.append("(no pass has run yet)")
     counts = ", ".join(f"{n} {state}" for state, n in report["links"].items()) or "none"

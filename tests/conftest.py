@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from google.auth.credentials import CredentialsWithRegionalAccessBoundary
 from pydantic import SecretStr
 
 from syncd.app import App
@@ -30,6 +31,18 @@ GOOGLE_METHODS = {
     "events.get": "calendar.events.get",
     "events.patch": "calendar.events.patch",
 }
+
+
+@pytest.fixture(autouse=True)
+def no_regional_access_boundary_lookup(monkeypatch):
+    """google-auth looks up a service account's "allowed locations" at
+    iamcredentials.googleapis.com in a background thread after each token refresh: keep the
+    tests on loopback."""
+    monkeypatch.setattr(
+        CredentialsWithRegionalAccessBoundary,
+        "_maybe_start_regional_access_boundary_refresh",
+        lambda self, request, url: None,
+    )
 
 
 @pytest.fixture
@@ -72,17 +85,23 @@ def config(google_sim: GoogleCalendarSim, zoom_sim: ZoomSim, tmp_path: Path) -> 
     credentials_file.write_text(json.dumps(google_sim.authorized_user_info()))
     return Config(
         sync=SyncSection(database_url=f"sqlite:///{tmp_path / 'syncd.db'}"),
-        google=GoogleSection(credentials_file=str(credentials_file), calendars=[CALENDAR],
-                             api_endpoint=google_sim.api_endpoint, timeout_seconds=5),
-        zoom=ZoomSection(api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url,
-                         timeout_seconds=5),
+        google=GoogleSection(
+            credentials_file=str(credentials_file),
+            calendars=[CALENDAR],
+            api_endpoint=google_sim.api_endpoint,
+            timeout_seconds=5,
+        ),
+        zoom=ZoomSection(
+            api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url, timeout_seconds=5
+        ),
     )
 
 
 @pytest.fixture
 def zoom_credentials(zoom_sim: ZoomSim) -> ZoomCredentials:
-    return ZoomCredentials(zoom_sim.account_id, zoom_sim.client_id,
-                           SecretStr(zoom_sim.client_secret))
+    return ZoomCredentials(
+        zoom_sim.account_id, zoom_sim.client_id, SecretStr(zoom_sim.client_secret)
+    )
 
 
 class Clock:
@@ -104,8 +123,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_app(config: Config, zoom_credentials: ZoomCredentials,
-             clock: Clock) -> Iterator[Callable[..., App]]:
+def make_app(
+    config: Config, zoom_credentials: ZoomCredentials, clock: Clock
+) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
     def build(cfg: Config | None = None, **options: Any) -> App:
@@ -120,13 +140,16 @@ def make_app(config: Config, zoom_credentials: ZoomCredentials,
         app.close()
 
 
-def when(days: float = 1, hour: int = 10, minutes: int = 30,
-         zone: str = "Europe/Berlin") -> dict[str, Any]:
+def when(
+    days: float = 1, hour: int = 10, minutes: int = 30, zone: str = "Europe/Berlin"
+) -> dict[str, Any]:
     """start/end fields for an event `days` from now at `hour` local time."""
     from zoneinfo import ZoneInfo
 
     day = datetime.now(ZoneInfo(zone)) + timedelta(days=days)
     start = day.replace(hour=hour, minute=0, second=0, microsecond=0)
     end = start + timedelta(minutes=minutes)
-    return {"start": {"dateTime": start.isoformat(), "timeZone": zone},
-            "end": {"dateTime": end.isoformat(), "timeZone": zone}}
+    return {
+        "start": {"dateTime": start.isoformat(), "timeZone": zone},
+        "end": {"dateTime": end.isoformat(), "timeZone": zone},
+    }

@@ -62,13 +62,19 @@ def _visible(event: dict[str, Any], query: ListQuery) -> bool:
 
 
 def _in_window(event: dict[str, Any], query: ListQuery, cal_zone: str) -> bool:
-    """end > timeMin and start < timeMax; a recurring master always passes timeMin."""
-    start = event_instant(event["start"], cal_zone, "start")
+    """end > timeMin and start < timeMax; a recurring master always passes timeMin.
+
+    A bare cancelled exception is placed at its originalStartTime."""
+    when = event.get("start") or event.get("originalStartTime")
+    if when is None:
+        return True
+    start = event_instant(when, cal_zone, "start")
     if query.time_max is not None and start >= query.time_max:
         return False
     if query.time_min is None or ("recurrence" in event and "recurringEventId" not in event):
         return True
-    return event_instant(event["end"], cal_zone, "end") > query.time_min
+    end = event_instant(event["end"], cal_zone, "end") if "end" in event else start
+    return end > query.time_min
 
 
 def _searchable(event: dict[str, Any]) -> str:

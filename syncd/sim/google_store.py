@@ -140,9 +140,6 @@ class CalendarStore:
                 _check_client_id(event_id)
                 if event_id in cal.events:
                     raise GoogleError(409, "The requested identifier already exists.", "duplicate")
-            for required in ("start", "end"):
-                if required not in body:
-                    raise invalid(f"Missing {required} time.")
             return self._store(cal, self._complete(cal, _writable(body), None))
 
     def edit(self, calendar_id: str, event_id: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +196,7 @@ class CalendarStore:
         event.setdefault("eventType", "default")
         if old is not None:
             event["created"] = old["created"]
+        _check_required(event)
         self._normalize_times(cal, event)
         _limit_extended(event)
         return event
@@ -330,6 +328,15 @@ class CalendarStore:
 
 def _writable(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in _SERVER_OWNED}
+
+
+def _check_required(event: dict[str, Any]) -> None:
+    """Start and end are required, except on a cancelled exception (Google sends it bare)."""
+    if event["status"] == "cancelled":
+        return
+    for required in ("start", "end"):
+        if required not in event:
+            raise invalid(f"Missing {required} time.", required)
 
 
 def _check_client_id(event_id: str) -> None:

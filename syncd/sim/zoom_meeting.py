@@ -33,8 +33,19 @@ PASSWORD = re.compile(r"[A-Za-z0-9@_*-]*")
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 PLAIN_FIELDS = ("topic", "agenda", "pre_schedule")
 CREATE_ONLY_SETTINGS = frozenset({"additional_data_center_regions", "push_change_to_calendar"})
-LIST_FIELDS = ("uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone")
-LIST_FIELDS_TAIL = ("agenda", "created_at", "join_url")
+LIST_FIELDS = (  # the fields of an item of "List meetings", per the spec
+    "uuid",
+    "id",
+    "host_id",
+    "topic",
+    "type",
+    "start_time",
+    "duration",
+    "timezone",
+    "agenda",
+    "created_at",
+    "join_url",
+)
 LIST_AGENDA_LENGTH = 250
 DEFAULT_DURATION = 60
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -126,7 +137,7 @@ def _short_text(value: object, field: str) -> bool:
 
 
 def new_password() -> str:
-    """A passcode like the ones Zoom generates by default: six letters and digits."""
+    """A generated passcode: six letters and digits (Zoom's depend on account settings)."""
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(6))
 
 
@@ -276,6 +287,6 @@ LIST_TYPES: dict[str, Callable[[dict[str, Any], datetime], bool]] = {
 
 def list_item(meeting: dict[str, Any]) -> dict[str, Any]:
     """The meeting as "List meetings" shows it (agenda cut to 250 characters)."""
-    item = {field: meeting[field] for field in LIST_FIELDS + LIST_FIELDS_TAIL if field in meeting}
+    item = {field: meeting[field] for field in LIST_FIELDS if field in meeting}
     item["agenda"] = item["agenda"][:LIST_AGENDA_LENGTH]
     return item

@@ -37,13 +37,21 @@ def config_file(config, tmp_path) -> Path:
 @pytest.fixture
 def syncd(zoom_sim, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "SYNCD_"))}
-    env |= {"ZOOM_ACCOUNT_ID": zoom_sim.account_id, "ZOOM_CLIENT_ID": zoom_sim.client_id,
-            "ZOOM_CLIENT_SECRET": zoom_sim.client_secret}
+    env |= {
+        "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
+        "ZOOM_CLIENT_ID": zoom_sim.client_id,
+        "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
+    }
 
     def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "syncd", *args], capture_output=True, text=True,
-            env=env | (extra_env or {}), cwd=tmp_path, timeout=120, check=False,
+            [sys.executable, "-m", "syncd", *args],
+            capture_output=True,
+            text=True,
+            env=env | (extra_env or {}),
+            cwd=tmp_path,
+            timeout=120,
+            check=False,
         )
 
     return run
@@ -93,8 +101,7 @@ def test_config_path_comes_from_syncd_config(syncd, config_file, google_sim):
     assert "1 meetings created" in result.stdout
 
 
-def test_sync_reports_and_exits_1_when_events_are_queued(syncd, config_file, google_sim,
-                                                         zoom_sim):
+def test_sync_reports_and_exits_1_when_events_are_queued(syncd, config_file, google_sim, zoom_sim):
     google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
     zoom_sim.inject("meetings.create", status=500, times=None)
     result = syncd("--config", str(config_file), "sync")
@@ -145,8 +152,12 @@ def test_db_upgrade_then_check(syncd, config_file):
 
 
 def test_check_with_a_wrong_zoom_secret_fails_cleanly(syncd, config_file):
-    result = syncd("--config", str(config_file), "check",
-                   extra_env={"ZOOM_CLIENT_SECRET": "wrong-secret-value"})
+    result = syncd(
+        "--config",
+        str(config_file),
+        "check",
+        extra_env={"ZOOM_CLIENT_SECRET": "wrong-secret-value"},
+    )
     assert result.returncode == 2
     line = one_line_error(result)
     assert "Zoom refused the app credentials" in line

@@ -44,7 +44,7 @@ def test_zoom_outage_queues_the_event_and_the_token_still_advances(
 def test_a_lost_create_response_is_found_by_reference_not_created_again(
     google_sim, zoom_sim, make_app, config, clock
 ):
-    event_id = tagged(google_sim)
+    event_id = tagged(google_sim, description="A long agenda. " * 100)
     slow = config.model_copy(update={"zoom": config.zoom.model_copy(update={"timeout_seconds": 1})})
     # Zoom creates the meeting but the answer arrives after syncd stopped waiting.
     zoom_sim.inject("meetings.create", hang=2.5)
@@ -70,8 +70,9 @@ def test_a_lost_create_response_is_found_by_reference_not_created_again(
 
 def test_a_refused_create_is_retried_without_a_lookup(google_sim, zoom_sim, make_app, clock):
     event_id = tagged(google_sim)
-    zoom_sim.inject("meetings.create", status=400,
-                    body={"code": 300, "message": "Validation Failed."})
+    zoom_sim.inject(
+        "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
+    )
     app = make_app()
     app.run_pass()
     assert link_state(app, event_id).state is LinkState.PENDING
@@ -123,8 +124,9 @@ def test_a_deleted_calendar_fails_alone(google_sim, zoom_sim, make_app, config):
     google_sim.add_calendar("team@group.calendar.google.com", time_zone="America/New_York")
     tagged(google_sim)
     gone = "gone@group.calendar.google.com"
-    two = config.model_copy(update={"google": config.google.model_copy(
-        update={"calendars": [gone, CALENDAR]})})
+    two = config.model_copy(
+        update={"google": config.google.model_copy(update={"calendars": [gone, CALENDAR]})}
+    )
 
     report = make_app(two).run_pass()
 
@@ -159,8 +161,12 @@ def test_expired_google_token_is_refreshed(google_sim, zoom_sim, make_app):
 
 def test_rate_limited_create_waits_for_retry_after(google_sim, zoom_sim, make_app):
     tagged(google_sim)
-    zoom_sim.inject("meetings.create", status=429, headers={"Retry-After": "1"},
-                    body={"code": 429, "message": "Too many requests"})
+    zoom_sim.inject(
+        "meetings.create",
+        status=429,
+        headers={"Retry-After": "1"},
+        body={"code": 429, "message": "Too many requests"},
+    )
 
     assert make_app().run_pass().ok
     assert [c.status for c in zoom_sim.calls("meetings.create")] == [429, 201]
@@ -178,8 +184,9 @@ def test_daily_limit_stops_creates_for_that_host_until_midnight(google_sim, zoom
     assert zoom_sim.count("meetings.create") == 3  # the third hits the limit; no more are sent
     assert len(report.calendars[0].failures) == 3
     waiting = [link_state(app, i) for i in ids if link_state(app, i).state is not LinkState.LINKED]
-    assert all(link.next_attempt_at.hour == 0 and link.next_attempt_at.minute == 0
-               for link in waiting)
+    assert all(
+        link.next_attempt_at.hour == 0 and link.next_attempt_at.minute == 0 for link in waiting
+    )
     assert all(link.state is LinkState.PENDING for link in waiting)
 
 

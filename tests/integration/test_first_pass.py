@@ -9,15 +9,21 @@ from tests.conftest import CALENDAR, when
 
 def seed(google_sim, tagged: int = 3, untagged: int = 2) -> tuple[list[str], list[str]]:
     tagged_ids = [
-        google_sim.put_event(CALENDAR, {
-            "summary": f"Planning {i} #zoom", "description": f"Agenda {i}:\n- roadmap\n- hiring",
-            **when(days=1 + i),
-        })["id"]
+        google_sim.put_event(
+            CALENDAR,
+            {
+                "summary": f"Planning {i} #zoom",
+                "description": f"Agenda {i}:\n- roadmap\n- hiring",
+                **when(days=1 + i),
+            },
+        )["id"]
         for i in range(tagged)
     ]
     untagged_ids = [
-        google_sim.put_event(CALENDAR, {"summary": f"Lunch {i}", "description": "no video",
-                                        **when(days=1 + i, hour=12)})["id"]
+        google_sim.put_event(
+            CALENDAR,
+            {"summary": f"Lunch {i}", "description": "no video", **when(days=1 + i, hour=12)},
+        )["id"]
         for i in range(untagged)
     ]
     return tagged_ids, untagged_ids
@@ -52,9 +58,13 @@ def test_first_pass_gives_each_tagged_event_one_meeting(google_sim, zoom_sim, ma
 
 
 def test_meeting_has_the_events_time_topic_and_zone(google_sim, zoom_sim, make_app):
-    event = google_sim.put_event(CALENDAR, {
-        "summary": "Customer call #zoom", **when(days=3, hour=9, minutes=50, zone="Asia/Tokyo"),
-    })
+    event = google_sim.put_event(
+        CALENDAR,
+        {
+            "summary": "Customer call #zoom",
+            **when(days=3, hour=9, minutes=50, zone="Asia/Tokyo"),
+        },
+    )
 
     make_app().run_pass()
 
@@ -138,8 +148,9 @@ def test_pages_are_all_read_and_the_token_comes_from_the_last(google_sim, zoom_s
 
 def test_html_description_keeps_its_markup(google_sim, make_app):
     html = "<b>Bring</b> the mock-ups<br>Thanks!"
-    event = google_sim.put_event(CALENDAR, {"summary": "Review #zoom", "description": html,
-                                            **when()})
+    event = google_sim.put_event(
+        CALENDAR, {"summary": "Review #zoom", "description": html, **when()}
+    )
 
     make_app().run_pass()
 
@@ -150,15 +161,17 @@ def test_html_description_keeps_its_markup(google_sim, make_app):
 
 def test_long_description_is_kept_and_the_agenda_fits(google_sim, zoom_sim, make_app):
     text = ("A long briefing. " * 600)[:10_000]
-    event = google_sim.put_event(CALENDAR, {"summary": "Briefing #zoom", "description": text,
-                                            **when()})
+    event = google_sim.put_event(
+        CALENDAR, {"summary": "Briefing #zoom", "description": text, **when()}
+    )
 
     assert make_app().run_pass().ok
 
     description = google_sim.event(CALENDAR, event["id"])["description"]
     assert remove_block(description) == text
     (meeting,) = zoom_sim.meetings()
-    assert len(meeting["agenda"]) <= 2000
+    assert len(meeting["agenda"]) <= 250
+    assert meeting["agenda"].startswith("A long briefing.")
 
 
 def test_write_back_uses_if_match_and_the_configured_send_updates(google_sim, make_app):

@@ -12,7 +12,6 @@ import google_auth_httplib2
 import httplib2
 import pytest
 from google.auth import crypt, jwt
-from google.auth.credentials import CredentialsWithRegionalAccessBoundary
 from google.auth.exceptions import RefreshError
 from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
@@ -21,6 +20,7 @@ from googleapiclient.errors import HttpError
 
 from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.google_oauth import JWT_BEARER
+from syncd.sim.server import ApiError
 
 CAL = "team@group.calendar.google.com"
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
@@ -45,17 +45,6 @@ def creds(sim):
         client_id=info["client_id"],
         client_secret=info["client_secret"],
         token_uri=sim.token_uri,
-    )
-
-
-@pytest.fixture(autouse=True)
-def no_regional_access_boundary_lookup(monkeypatch):
-    """google-auth looks up service accounts' "allowed locations" at iamcredentials.googleapis.com
-    in a background thread after each token refresh: keep the tests on loopback."""
-    monkeypatch.setattr(
-        CredentialsWithRegionalAccessBoundary,
-        "_maybe_start_regional_access_boundary_refresh",
-        lambda self, request, url: None,
     )
 
 
@@ -297,6 +286,25 @@ def test_cancelled_events_in_full_listings(sim, service):
         "originalStartTime": {"dateTime": "2026-12-02T10:00:00+01:00"},
     }
     assert [e["id"] for e in shown] == [master["id"], exception["id"], gone["id"]]
+
+
+def test_bare_cancelled_exception_is_listed_in_its_window(sim, service):
+    master = add(sim, summary="series", recurrence=["RRULE:FREQ=DAILY;COUNT=5"])
+    bare = {
+        "id": f"{master['id']}_20261203T090000Z",
+        "status": "cancelled",
+        "recurringEventId": master["id"],
+        "originalStartTime": {"dateTime": "2026-12-03T09:00:00Z"},
+    }
+    sim.put_event(CAL, bare)
+    inside, _, _ = list_all(service, timeMin="2026-12-03T00:00:00Z")
+    outside, _, _ = list_all(service, timeMax="2026-12-02T00:00:00Z")
+    with pytest.raises(ApiError) as no_end:
+        sim.put_event(CAL, {"summary": "x", "start": {"date": "2026-12-01"}})
+
+    assert [e["id"] for e in inside] == [master["id"], bare["id"]]
+    assert [e["id"] for e in outside] == [master["id"]]
+    assert no_end.value.status == 400
 
 
 def test_time_window(sim, service):

@@ -23,9 +23,13 @@ def sim() -> Iterator[ZoomSim]:
         yield server  # type: ignore[misc]
 
 
-def fetch_token(sim: ZoomSim) -> str:
+def post_token(sim: ZoomSim, **kwargs: Any) -> httpx.Response:
     with httpx.Client(verify=False) as http:  # verify=False: no CA bundle to load for loopback
-        response = http.post(sim.token_url, auth=CREDENTIALS, data=TOKEN_FORM)
+        return http.post(sim.token_url, **kwargs)
+
+
+def fetch_token(sim: ZoomSim) -> str:
+    response = post_token(sim, auth=CREDENTIALS, data=TOKEN_FORM)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -66,7 +70,7 @@ def invalid_fields(response: httpx.Response) -> list[str]:
 
 # -- OAuth ---------------------------------------------------------------------------------------
 def test_token_from_form_body(sim: ZoomSim) -> None:
-    response = httpx.post(sim.token_url, auth=CREDENTIALS, data=TOKEN_FORM)
+    response = post_token(sim, auth=CREDENTIALS, data=TOKEN_FORM)
     body = response.json()
     assert response.status_code == 200
     assert body["token_type"] == "bearer"
@@ -79,8 +83,8 @@ def test_token_from_form_body(sim: ZoomSim) -> None:
 
 
 def test_token_from_query_string_and_tokens_differ(sim: ZoomSim) -> None:
-    first = httpx.post(sim.token_url, auth=CREDENTIALS, params=TOKEN_FORM)
-    second = httpx.post(sim.token_url, auth=CREDENTIALS, params=TOKEN_FORM)
+    first = post_token(sim, auth=CREDENTIALS, params=TOKEN_FORM)
+    second = post_token(sim, auth=CREDENTIALS, params=TOKEN_FORM)
     assert first.status_code == second.status_code == 200
     assert first.json()["access_token"] != second.json()["access_token"]
     assert sim.tokens_issued == 2
@@ -88,7 +92,7 @@ def test_token_from_query_string_and_tokens_differ(sim: ZoomSim) -> None:
 
 def test_token_lifetime_and_scope_are_configurable() -> None:
     with ZoomSim(token_lifetime=3599, scope="meeting:write:admin") as sim:
-        body = httpx.post(sim.token_url, auth=CREDENTIALS, data=TOKEN_FORM).json()
+        body = post_token(sim, auth=CREDENTIALS, data=TOKEN_FORM).json()
     assert (body["expires_in"], body["scope"]) == (3599, "meeting:write:admin")
 
 
@@ -103,14 +107,14 @@ def test_token_lifetime_and_scope_are_configurable() -> None:
     ],
 )
 def test_token_errors(sim: ZoomSim, auth: Any, form: dict[str, str], error: str) -> None:
-    response = httpx.post(sim.token_url, auth=auth, data=form)
+    response = post_token(sim, auth=auth, data=form)
     assert response.status_code == 400
     assert response.json()["error"] == error
     assert sim.tokens_issued == 0
 
 
 def test_wrong_secret_gets_zooms_exact_error(sim: ZoomSim) -> None:
-    response = httpx.post(sim.token_url, auth=("sim-client-id", "nope"), data=TOKEN_FORM)
+    response = post_token(sim, auth=("sim-client-id", "nope"), data=TOKEN_FORM)
     assert response.json() == {
         "reason": "Invalid client_id or client_secret",
         "error": "invalid_client",
@@ -121,7 +125,8 @@ def test_wrong_secret_gets_zooms_exact_error(sim: ZoomSim) -> None:
 @pytest.mark.parametrize("header", [None, "Bearer not-a-token", "Basic c2ltOnNpbQ=="])
 def test_v2_needs_a_valid_bearer_token(sim: ZoomSim, header: str | None) -> None:
     headers = {} if header is None else {"Authorization": header}
-    response = httpx.get(f"{sim.api_base_url}/users/me", headers=headers)
+    with httpx.Client(verify=False) as http:
+        response = http.get(f"{sim.api_base_url}/users/me", headers=headers)
     assert response.status_code == 401
     assert response.json() == {"code": 124, "message": "Invalid access token."}
 
@@ -284,11 +289,11 @@ def test_utc_start_time_gets_the_hosts_zone_as_timezone(api: httpx.Client) -> No
 
 
 def test_instant_and_no_fixed_time_meetings(sim: ZoomSim) -> None:
-    api = client_at(sim, datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
-    assert create(api, type=1)["start_time"] == "2030-01-02T03:04:05Z"
-    floating = create(api, type=3, start_time="2030-07-01T09:00:00Z", duration=30)
-    assert "start_time" not in floating and "duration" not in floating
-    assert "occurrences" not in floating
+    with client_at(sim, datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)) as api:
+        assert create(api, type=1)["start_time"] == "2030-01-02T03:04:05Z"
+        floating = create(api, type=3, start_time="2030-07-01T09:00:00Z", duration=30)
+        assert "start_time" not in floating and "duration" not in floating
+        assert "occurrences" not in floating
 
 
 # -- recurrence ----------------------------------------------------------------------------------
@@ -440,30 +445,32 @@ def test_instant_meetings_cannot_be_scheduled_for_others(sim: ZoomSim, api: http
 
 # -- rate limits ---------------------------------------------------------------------------------
 def test_daily_create_update_limit_per_host() -> None:
-    with ZoomSim(daily_create_limit=2) as sim:
-        with client_at(sim, datetime(2030, 1, 1, 23, 30, tzinfo=UTC)) as api:
-            meeting = create(api)
-            assert api.patch(f"/meetings/{meeting['id']}", json={"topic": "b"}).status_code == 204
-            refused = api.post("/users/me/meetings", json={"topic": "c"})
-            assert refused.status_code == 429
-            assert refused.json() == {
-                "code": 429,
-                "message": "You have exceeded the daily rate limit (2) of Meeting Create/Update "
-                "API requests permitted for this particular user. You may resume these requests "
-                "at GMT 00:00:00.",
-            }
-            assert refused.headers["Retry-After"] == "2030-01-02T00:00:00Z"
-            assert refused.headers["X-RateLimit-Type"] == "Daily-limit"
-            assert refused.headers["X-RateLimit-Category"] == "Medium"
-            assert refused.headers["X-RateLimit-Remaining"] == "0"
-            refused_update = api.patch(f"/meetings/{meeting['id']}", json={"topic": "d"})
-            assert refused_update.status_code == 429
-            assert refused_update.headers["X-RateLimit-Category"] == "Light"
-            assert sim.meeting(meeting["id"])["topic"] == "b"
-            sim.add_user("ana@sim.example")
-            create(api, schedule_for="ana@sim.example")  # another host has its own allowance
-            set_clock(sim, datetime(2030, 1, 2, 0, 0, 1, tzinfo=UTC))
-            create(api)  # the limit resets at 00:00 UTC
+    with (
+        ZoomSim(daily_create_limit=2) as sim,
+        client_at(sim, datetime(2030, 1, 1, 23, 30, tzinfo=UTC)) as api,
+    ):
+        meeting = create(api)
+        assert api.patch(f"/meetings/{meeting['id']}", json={"topic": "b"}).status_code == 204
+        refused = api.post("/users/me/meetings", json={"topic": "c"})
+        assert refused.status_code == 429
+        assert refused.json() == {
+            "code": 429,
+            "message": "You have exceeded the daily rate limit (2) of Meeting Create/Update "
+            "API requests permitted for this particular user. You may resume these requests "
+            "at GMT 00:00:00.",
+        }
+        assert refused.headers["Retry-After"] == "2030-01-02T00:00:00Z"
+        assert refused.headers["X-RateLimit-Type"] == "Daily-limit"
+        assert refused.headers["X-RateLimit-Category"] == "Medium"
+        assert refused.headers["X-RateLimit-Remaining"] == "0"
+        refused_update = api.patch(f"/meetings/{meeting['id']}", json={"topic": "d"})
+        assert refused_update.status_code == 429
+        assert refused_update.headers["X-RateLimit-Category"] == "Light"
+        assert sim.meeting(meeting["id"])["topic"] == "b"
+        sim.add_user("ana@sim.example")
+        create(api, schedule_for="ana@sim.example")  # another host has its own allowance
+        set_clock(sim, datetime(2030, 1, 2, 0, 0, 1, tzinfo=UTC))
+        create(api)  # the limit resets at 00:00 UTC
 
 
 def test_refused_requests_do_not_count_against_the_daily_limit() -> None:
@@ -523,14 +530,16 @@ def test_get_one_occurrence(api: httpx.Client) -> None:
 
 
 def test_get_hides_past_occurrences_unless_asked(sim: ZoomSim) -> None:
-    api = client_at(sim, datetime(2030, 3, 13, tzinfo=UTC))
-    meeting = create(
-        api, type=8, start_time="2030-03-05T09:00:00Z", timezone="UTC", recurrence=WEEKLY
-    )
-    shown = api.get(f"/meetings/{meeting['id']}").json()["occurrences"]
-    assert [o["start_time"][:10] for o in shown] == ["2030-03-19", "2030-03-26"]
-    everything = api.get(f"/meetings/{meeting['id']}", params={"show_previous_occurrences": "true"})
-    assert len(everything.json()["occurrences"]) == 4
+    with client_at(sim, datetime(2030, 3, 13, tzinfo=UTC)) as api:
+        meeting = create(
+            api, type=8, start_time="2030-03-05T09:00:00Z", timezone="UTC", recurrence=WEEKLY
+        )
+        shown = api.get(f"/meetings/{meeting['id']}").json()["occurrences"]
+        assert [o["start_time"][:10] for o in shown] == ["2030-03-19", "2030-03-26"]
+        everything = api.get(
+            f"/meetings/{meeting['id']}", params={"show_previous_occurrences": "true"}
+        )
+        assert len(everything.json()["occurrences"]) == 4
 
 
 # -- update --------------------------------------------------------------------------------------
@@ -727,21 +736,22 @@ def test_list_page_size_is_capped_at_300(api: httpx.Client) -> None:
 
 
 def test_list_by_type(sim: ZoomSim) -> None:
-    api = client_at(sim, datetime(2030, 6, 1, tzinfo=UTC))
-    past = create(api, start_time="2030-05-01T16:00:00Z")["id"]
-    future = create(api, start_time="2030-07-01T16:00:00Z")["id"]
-    floating = create(api, type=3)["id"]
-    live = create(api, start_time="2030-04-01T16:00:00Z")["id"]
-    sim.start_meeting(live)
+    with client_at(sim, datetime(2030, 6, 1, tzinfo=UTC)) as api:
+        past = create(api, start_time="2030-05-01T16:00:00Z")["id"]
+        future = create(api, start_time="2030-07-01T16:00:00Z")["id"]
+        floating = create(api, type=3)["id"]
+        live = create(api, start_time="2030-04-01T16:00:00Z")["id"]
+        sim.start_meeting(live)
 
-    def ids(kind: str) -> set[int]:
-        return {
-            m["id"] for m in api.get("/users/me/meetings", params={"type": kind}).json()["meetings"]
-        }
+        def ids(kind: str) -> set[int]:
+            return {
+                m["id"]
+                for m in api.get("/users/me/meetings", params={"type": kind}).json()["meetings"]
+            }
 
-    assert ids("scheduled") == {past, future, floating, live}
-    assert ids("upcoming") == ids("upcoming_meetings") == {future, floating, live}
-    assert ids("live") == {live}
-    assert ids("previous_meetings") == {past}
-    bad = api.get("/users/me/meetings", params={"type": "everything"})
-    assert invalid_fields(bad) == ["type"]
+        assert ids("scheduled") == {past, future, floating, live}
+        assert ids("upcoming") == ids("upcoming_meetings") == {future, floating, live}
+        assert ids("live") == {live}
+        assert ids("previous_meetings") == {past}
+        bad = api.get("/users/me/meetings", params={"type": "everything"})
+        assert invalid_fields(bad) == ["type"]

@@ -19,8 +19,10 @@ def test_example_config_is_valid_and_matches_the_defaults():
 
 
 def test_every_problem_is_reported_with_file_and_key(tmp_path):
-    path = write(tmp_path, '[sync]\ninterval_seconds = -1\ncolour = "red"\n'
-                           '[google]\nsend_updates = "nobody"\n')
+    path = write(
+        tmp_path,
+        '[sync]\ninterval_seconds = -1\ncolour = "red"\n[google]\nsend_updates = "nobody"\n',
+    )
     with pytest.raises(ConfigError) as err:
         load_config(path)
     problems = err.value.problems
@@ -39,8 +41,12 @@ def test_bad_toml_and_missing_file_are_one_line_each(tmp_path):
 
 def test_zoom_secrets_come_from_credentials_directory_before_environment(tmp_path):
     (tmp_path / "ZOOM_CLIENT_SECRET").write_text("from-file\n")
-    env = {"CREDENTIALS_DIRECTORY": str(tmp_path), "ZOOM_ACCOUNT_ID": "acc",
-           "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "from-env"}
+    env = {
+        "CREDENTIALS_DIRECTORY": str(tmp_path),
+        "ZOOM_ACCOUNT_ID": "acc",
+        "ZOOM_CLIENT_ID": "cid",
+        "ZOOM_CLIENT_SECRET": "from-env",
+    }
     creds = resolve_zoom_credentials(env)
     assert creds.client_secret.get_secret_value() == "from-file"
     assert "from-file" not in repr(creds)

@@ -17,8 +17,25 @@ OTHER = BlockInfo("https://zoom.us/j/91234567890?pwd=def", 91234567890, "")
 # Text a calendar user might type, rich in what could confuse the block: line breaks in both
 # forms, HTML, near-markers, and the markers themselves on their own.
 fragments = st.sampled_from(
-    ["\n", "\r\n", "<br>", "<br/>", "<p>", "</p>", "<b>x</b>", "#zoom", " ", "--", "Join:",
-     "Meeting ID: 1", BEGIN_MARKER[:10], BEGIN_MARKER, END_MARKER, "é", "&amp;"]
+    [
+        "\n",
+        "\r\n",
+        "<br>",
+        "<br/>",
+        "<p>",
+        "</p>",
+        "<b>x</b>",
+        "#zoom",
+        " ",
+        "--",
+        "Join:",
+        "Meeting ID: 1",
+        BEGIN_MARKER[:10],
+        BEGIN_MARKER,
+        END_MARKER,
+        "é",
+        "&amp;",
+    ]
 )
 user_text = st.lists(st.one_of(st.text(max_size=20), fragments), max_size=25).map("".join)
 marker_free = user_text.filter(lambda t: BEGIN_MARKER not in t)

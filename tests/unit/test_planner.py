@@ -21,7 +21,10 @@ INFO = BlockInfo("https://zoom.us/j/12345678901?pwd=x", 12345678901, "abc")
 def event(**fields) -> Event:
     start = NOW + timedelta(days=1)
     defaults = dict(
-        calendar_id="cal", id="ev1", summary="Planning #zoom", etag='"1"',
+        calendar_id="cal",
+        id="ev1",
+        summary="Planning #zoom",
+        etag='"1"',
         start=EventTime(date_time=start, time_zone="Europe/Berlin"),
         end=EventTime(date_time=start + timedelta(minutes=45), time_zone="Europe/Berlin"),
     )
@@ -29,16 +32,19 @@ def event(**fields) -> Event:
 
 
 def link(state: LinkState, **fields) -> Link:
-    defaults = dict(calendar_id="cal", event_id="ev1", reference=reference_for("cal", "ev1"),
-                    state=state)
+    defaults = dict(
+        calendar_id="cal", event_id="ev1", reference=reference_for("cal", "ev1"), state=state
+    )
     if state in (LinkState.CREATED, LinkState.LINKED):
         defaults |= dict(meeting_id=INFO.meeting_id, join_url=INFO.join_url, passcode="abc")
     return Link(**{**defaults, **fields})
 
 
 def linked_event() -> Event:
-    return event(description=insert_block("notes", INFO),
-                 private_properties={MEETING_ID_PROPERTY: str(INFO.meeting_id)})
+    return event(
+        description=insert_block("notes", INFO),
+        private_properties={MEETING_ID_PROPERTY: str(INFO.meeting_id)},
+    )
 
 
 def test_new_tagged_event_is_created_then_written_back():
@@ -49,13 +55,18 @@ def test_new_tagged_event_is_created_then_written_back():
     assert decision.spec.agenda.endswith(reference_for("cal", "ev1"))
 
 
-@pytest.mark.parametrize("ev", [
-    event(summary="Planning"),
-    event(status="cancelled"),
-    event(recurring_event_id="series1"),
-    event(start=EventTime(date_time=NOW - timedelta(hours=2)),
-          end=EventTime(date_time=NOW - timedelta(hours=1))),
-])
+@pytest.mark.parametrize(
+    "ev",
+    [
+        event(summary="Planning"),
+        event(status="cancelled"),
+        event(recurring_event_id="series1"),
+        event(
+            start=EventTime(date_time=NOW - timedelta(hours=2)),
+            end=EventTime(date_time=NOW - timedelta(hours=1)),
+        ),
+    ],
+)
 def test_untagged_cancelled_instances_and_past_events_get_nothing(ev):
     assert plan(ev, None, SETTINGS, "UTC", NOW).idle
 
@@ -92,7 +103,7 @@ def test_topic_and_agenda_respect_zooms_limits():
     long = event(summary="x" * 500 + " #zoom", description="y" * 10_000)
     spec = plan(long, None, SETTINGS, "UTC", NOW).spec
     assert len(spec.topic) == TOPIC_LIMIT
-    assert len(spec.agenda) <= AGENDA_LIMIT
+    assert len(spec.agenda) <= AGENDA_LIMIT <= 250
     assert spec.agenda.endswith(reference_for("cal", "ev1"))
 
 

@@ -5,16 +5,19 @@ from syncd.domain import Event
 from syncd.tagging import is_tagged, strip_tag
 
 
-@pytest.mark.parametrize(("summary", "description", "tagged"), [
-    ("Standup #zoom", "", True),
-    ("Standup #ZOOM", "", True),
-    ("Standup", "Agenda\n#zoom", True),
-    ("Standup", "<p>please add #zoom</p>", True),
-    ("Standup #zoomed", "", False),
-    ("Standup a#zoom", "", False),
-    ("Standup", "zoom.us/j/1", False),
-    ("Standup", "", False),
-])
+@pytest.mark.parametrize(
+    ("summary", "description", "tagged"),
+    [
+        ("Standup #zoom", "", True),
+        ("Standup #ZOOM", "", True),
+        ("Standup", "Agenda\n#zoom", True),
+        ("Standup", "<p>please add #zoom</p>", True),
+        ("Standup #zoomed", "", False),
+        ("Standup a#zoom", "", False),
+        ("Standup", "zoom.us/j/1", False),
+        ("Standup", "", False),
+    ],
+)
 def test_tag_must_stand_alone(summary, description, tagged):
     assert is_tagged(Event("c", "e", summary=summary, description=description), "#zoom") is tagged
 

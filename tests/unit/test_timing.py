@@ -11,14 +11,19 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def timed(start: datetime, end: datetime, zone: str | None = None) -> Event:
-    return Event("cal", "e1", start=EventTime(date_time=start, time_zone=zone),
-                 end=EventTime(date_time=end, time_zone=zone))
+    return Event(
+        "cal",
+        "e1",
+        start=EventTime(date_time=start, time_zone=zone),
+        end=EventTime(date_time=end, time_zone=zone),
+    )
 
 
 def test_start_is_sent_in_utc_with_the_events_own_zone_to_show():
     start = datetime(2026, 3, 29, 10, 30, tzinfo=BERLIN)  # the first day of summer time
-    when = meeting_time(timed(start, start + timedelta(hours=1), "Europe/Berlin"), "UTC",
-                        AllDayPolicy.NO_FIXED_TIME)
+    when = meeting_time(
+        timed(start, start + timedelta(hours=1), "Europe/Berlin"), "UTC", AllDayPolicy.NO_FIXED_TIME
+    )
     assert when.start_time == "2026-03-29T08:30:00Z"
     assert when.timezone == "Europe/Berlin"
     assert when.duration == 60
@@ -27,8 +32,9 @@ def test_start_is_sent_in_utc_with_the_events_own_zone_to_show():
 
 def test_calendar_zone_is_shown_when_the_event_has_none():
     start = datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))
-    when = meeting_time(timed(start, start + timedelta(minutes=25)), "America/New_York",
-                        AllDayPolicy.NO_FIXED_TIME)
+    when = meeting_time(
+        timed(start, start + timedelta(minutes=25)), "America/New_York", AllDayPolicy.NO_FIXED_TIME
+    )
     assert when.timezone == "America/New_York"
     assert when.duration == 25
 
@@ -43,19 +49,25 @@ def test_duration_across_the_dst_night_is_absolute():
 def test_repeated_hour_gives_distinct_instants():
     first = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN, fold=0)
     second = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN, fold=1)
-    a = meeting_time(timed(first, first + timedelta(hours=1)), "Europe/Berlin",
-                     AllDayPolicy.NO_FIXED_TIME)
-    b = meeting_time(timed(second, second + timedelta(hours=1)), "Europe/Berlin",
-                     AllDayPolicy.NO_FIXED_TIME)
+    a = meeting_time(
+        timed(first, first + timedelta(hours=1)), "Europe/Berlin", AllDayPolicy.NO_FIXED_TIME
+    )
+    b = meeting_time(
+        timed(second, second + timedelta(hours=1)), "Europe/Berlin", AllDayPolicy.NO_FIXED_TIME
+    )
     assert (a.start_time, b.start_time) == ("2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z")
 
 
 ZONES = [ZoneInfo(z) for z in ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe")]
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
-                    timezones=st.just(UTC)),
-       st.sampled_from(ZONES), st.integers(min_value=1, max_value=60 * 24 * 3))
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    st.sampled_from(ZONES),
+    st.integers(min_value=1, max_value=60 * 24 * 3),
+)
 def test_start_time_is_always_the_same_instant_in_utc(instant, zone, minutes):
     # Events carry real instants (RFC 3339 with an offset), shown in any zone.
     start = instant.astimezone(zone)
@@ -76,8 +88,11 @@ def test_all_day_event_never_gets_midnight_utc():
 
 def test_unknown_zone_falls_back_to_the_calendars():
     start = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-    when = meeting_time(timed(start, start + timedelta(hours=1), "Mars/Olympus"), "Asia/Tokyo",
-                        AllDayPolicy.NO_FIXED_TIME)
+    when = meeting_time(
+        timed(start, start + timedelta(hours=1), "Mars/Olympus"),
+        "Asia/Tokyo",
+        AllDayPolicy.NO_FIXED_TIME,
+    )
     assert when.timezone == "Asia/Tokyo"
 
 

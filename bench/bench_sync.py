@@ -1,0 +1,131 @@
+"""Benchmark a first pass and a no-change pass against the simulators.
+
+    .venv/bin/python bench/bench_sync.py --events 2000 --tagged 200 --latency-ms 10
+
+The simulators run in a child process, so the memory figures are syncd's alone. API calls are
+the real cost of a pass, so they are counted per API and per kind of request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from syncd.app import App
+from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
+
+CALENDAR = "primary"
+
+
+def serve_simulators(conn: Connection, events: int, tagged: int, latency: float) -> None:
+    from syncd.sim.google import GoogleCalendarSim
+    from syncd.sim.zoom import ZoomSim
+
+    with GoogleCalendarSim() as google, ZoomSim(daily_create_limit=events + 1) as zoom:
+        google.add_calendar(CALENDAR, time_zone="Europe/Berlin")
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        for i in range(events):
+            begins = start + timedelta(hours=i)
+            google.put_event(
+                CALENDAR,
+                {
+                    "summary": f"Meeting {i}" + (" #zoom" if i % (events // tagged) == 0 else ""),
+                    "description": f"Agenda for meeting {i}.",
+                    "start": {"dateTime": begins.isoformat(), "timeZone": "Europe/Berlin"},
+                    "end": {"dateTime": (begins + timedelta(minutes=30)).isoformat()},
+                },
+            )
+        google.latency = zoom.latency = latency
+        google.reset_log()
+        conn.send(
+            {
+                "google": google.api_endpoint,
+                "google_info": google.authorized_user_info(),
+                "zoom": zoom.api_base_url,
+                "token_url": zoom.token_url,
+                "zoom_credentials": [zoom.account_id, zoom.client_id, zoom.client_secret],
+            }
+        )
+        while (command := conn.recv()) != "stop":
+            if command == "counts":
+                conn.send(
+                    {
+                        "google": Counter(r.route for r in google.calls()),
+                        "zoom": Counter(r.route for r in zoom.calls()),
+                    }
+                )
+                google.reset_log()
+                zoom.reset_log()
+
+
+def max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(app: App) -> tuple[float, float]:
+    began = time.perf_counter()
+    report = app.run_pass()
+    elapsed = time.perf_counter() - began
+    assert report.ok, report
+    return elapsed, max_rss_mib()
+
+
+def show(title: str, elapsed: float, rss_mib: float, counts: dict[str, Counter[str]]) -> None:
+    print(f"{title}: {elapsed:.2f} s wall, peak RSS of syncd's process {rss_mib:.0f} MiB")
+    for api, routes in counts.items():
+        detail = ", ".join(f"{route} {n}" for route, n in sorted(routes.items())) or "none"
+        print(f"  {api}: {sum(routes.values())} requests ({detail})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--tagged", type=int, default=200)
+    parser.add_argument("--latency-ms", type=float, default=10.0)
+    args = parser.parse_args()
+
+    parent, child = multiprocessing.Pipe()
+    sims = multiprocessing.Process(
+        target=serve_simulators, args=(child, args.events, args.tagged, args.latency_ms / 1000)
+    )
+    sims.start()
+    urls = parent.recv()
+    with tempfile.TemporaryDirectory() as tmp:
+        credentials_file = Path(tmp) / "google.json"
+        credentials_file.write_text(json.dumps(urls["google_info"]))
+        config = Config(
+            sync=SyncSection(database_url=f"sqlite:///{tmp}/bench.db"),
+            google=GoogleSection(
+                credentials_file=str(credentials_file),
+                calendars=[CALENDAR],
+                api_endpoint=urls["google"],
+            ),
+            zoom=ZoomSection(api_base_url=urls["zoom"], token_url=urls["token_url"]),
+        )
+        account, client, secret = urls["zoom_credentials"]
+        app = App.build(config, ZoomCredentials(account, client, SecretStr(secret)))
+        print(
+            f"{args.events} events, {args.tagged} tagged, {args.latency_ms:g} ms per request;"
+            f" {max_rss_mib():.0f} MiB RSS before the first pass"
+        )
+        for title in ("first pass", "no-change pass"):
+            elapsed, peak = measure(app)
+            parent.send("counts")
+            show(title, elapsed, peak, parent.recv())
+        app.close()
+    parent.send("stop")
+    sims.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Both kinds of Google credentials work, each honouring the token_uri in its file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from syncd.config import ConfigError
+from syncd.google_calendar import load_credentials
+from tests.conftest import CALENDAR, when
+
+
+@pytest.mark.parametrize("subject", ["", "ada@example.com"])
+def test_service_account_with_or_without_delegation(
+    google_sim, zoom_sim, make_app, config, tmp_path, subject
+):
+    key_file = tmp_path / "service-account.json"
+    key_file.write_text(json.dumps(google_sim.service_account_info()))
+    google = config.google.model_copy(
+        update={"credentials_file": str(key_file), "subject": subject}
+    )
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+
+    assert make_app(config.model_copy(update={"google": google})).run_pass().ok
+
+    assert len(zoom_sim.meetings()) == 1
+    (grant,) = google_sim.token_grants
+    assert grant["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert grant["sub"] == (subject or None)
+
+
+def test_authorized_user_token_uri_is_honoured(google_sim, make_app):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    assert make_app().run_pass().ok
+    assert google_sim.count("token") == 1
+    assert google_sim.token_grants[0]["grant_type"] == "refresh_token"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{", "is not JSON"),
+        ('{"type": "external_account"}', "type must be service_account or authorized_user"),
+        ('{"type": "authorized_user", "client_id": "x"}', "missing or bad field"),
+    ],
+)
+def test_unusable_credentials_file_is_a_config_error(tmp_path, content, problem):
+    path = tmp_path / "google.json"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=problem):
+        load_credentials(path)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_credentials(tmp_path / "absent.json")
