@@ -1,0 +1,137 @@
+"""The Zoom client against the simulator: one token, shared; errors become typed exceptions."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from syncd.domain import MeetingSpec, MeetingType
+from syncd.zoom import (
+    ZoomAuthError,
+    ZoomClient,
+    ZoomDailyLimit,
+    ZoomNotFound,
+    ZoomRejected,
+    ZoomUnavailable,
+)
+from tests.conftest import FAST_RETRY
+
+SPEC = MeetingSpec(
+    topic="Planning",
+    agenda="syncd-ref:x",
+    type=MeetingType.SCHEDULED,
+    host="me",
+    start_time="2026-10-25T01:30:00Z",
+    duration=30,
+    timezone="Europe/Berlin",
+)
+
+
+@pytest.fixture
+def client(zoom_sim, zoom_credentials):
+    client = ZoomClient(
+        zoom_credentials,
+        api_base_url=zoom_sim.api_base_url,
+        token_url=zoom_sim.token_url,
+        timeout=5,
+        retry=FAST_RETRY,
+    )
+    yield client
+    client.close()
+
+
+def test_concurrent_callers_share_one_token_fetch(client, zoom_sim):
+    zoom_sim.inject("token", latency=0.3)
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.get_user("me")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert zoom_sim.count("token") == 1
+    assert zoom_sim.count("users.get") == 8
+
+
+def test_the_repeated_hour_of_a_dst_night_keeps_its_instant(client, zoom_sim):
+    # 02:30 on 25 Oct 2026 happens twice in Berlin; UTC with Z names exactly one of them.
+    meeting = client.create_meeting(SPEC)
+    stored = zoom_sim.meeting(meeting.id)
+    assert stored["start_time"] == "2026-10-25T01:30:00Z"
+    assert stored["timezone"] == "Europe/Berlin"
+    assert meeting.start_time == SPEC.start_time
+
+
+def test_missing_meeting_is_zoom_not_found(client):
+    with pytest.raises(ZoomNotFound) as err:
+        client.get_meeting(99999999999)
+    assert err.value.code == 3001
+
+
+def test_validation_failure_is_rejected(client, zoom_sim):
+    with pytest.raises(ZoomRejected) as err:
+        client.create_meeting(MeetingSpec(**{**SPEC.__dict__, "topic": "x" * 201}))
+    assert err.value.code == 300
+    assert zoom_sim.meetings() == []
+    zoom_sim.reset_log()  # the deliberately invalid body is not one syncd would send
+
+
+def test_server_errors_on_create_are_not_retried_blindly(client, zoom_sim):
+    zoom_sim.inject("meetings.create", status=502, times=None)
+    with pytest.raises(ZoomUnavailable) as err:
+        client.create_meeting(SPEC)
+    assert err.value.retry_safe is False
+    assert zoom_sim.count("meetings.create") == 1
+
+
+def test_server_errors_on_reads_are_retried(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    zoom_sim.inject("meetings.get", status=503)
+    assert client.get_meeting(meeting.id).id == meeting.id
+    assert [c.status for c in zoom_sim.calls("meetings.get")] == [503, 200]
+
+
+def test_daily_limit_names_the_time_to_resume(client, zoom_sim):
+    zoom_sim.limits.daily_limit = 0
+    with pytest.raises(ZoomDailyLimit) as err:
+        client.create_meeting(SPEC)
+    now = datetime.now(UTC)
+    assert err.value.retry_at > now
+    assert (err.value.retry_at.hour, err.value.retry_at.minute) == (0, 0)
+
+
+def test_wrong_credentials_are_an_auth_error(zoom_sim, zoom_credentials):
+    from pydantic import SecretStr
+
+    from syncd.config import ZoomCredentials
+
+    wrong = ZoomCredentials(
+        zoom_credentials.account_id, zoom_credentials.client_id, SecretStr("nope")
+    )
+    client = ZoomClient(
+        wrong, api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url, retry=FAST_RETRY
+    )
+    with pytest.raises(ZoomAuthError, match=r"invalid_client|Invalid client"):
+        client.get_user("me")
+    client.close()
+
+
+def test_missing_scopes_are_reported(zoom_sim, zoom_credentials):
+    zoom_sim.scope = "meeting:read:meeting:admin"
+    client = ZoomClient(
+        zoom_credentials, api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url
+    )
+    assert client.missing_scopes() == [
+        "meeting:write:meeting:admin",
+        "meeting:read:list_meetings:admin",
+    ]
+    client.close()
