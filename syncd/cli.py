@@ -89,6 +89,9 @@ def _summarise(report: PassReport) -> int:
             f"{len(cal.failures)} queued for retry"
         )
         click.echo(line + (f"; FAILED: {cal.error}" if cal.error else ""))
+    if report.credentials_error:
+        click.echo(f"syncd: {report.credentials_error}", err=True)
+        return EXIT_CONFIG
     return EXIT_OK if report.ok else EXIT_FAILURES
 
 

@@ -12,6 +12,7 @@ import sdnotify
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd.app import App
+from syncd.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,10 @@ class Daemon:
     def _pass(self) -> None:
         try:
             report = self.app.run_pass()
-        except Exception:  # the loop must outlive any one pass
+        except StoreError as exc:
+            log.error("sync pass failed, will try again next pass: %s", exc)
+            return
+        except Exception:  # the loop must outlive any one pass; a bug deserves its traceback
             log.exception("sync pass failed")
             return
         failures = sum(len(c.failures) for c in report.calendars)

@@ -18,6 +18,7 @@ from syncd.domain import MEETING_ID_PROPERTY, Event, Link, Meeting, MeetingSpec
 from syncd.google_calendar import (
     Conflict,
     EventGone,
+    GoogleAuthError,
     GoogleCalendar,
     GoogleError,
     GoogleUnavailable,
@@ -51,11 +52,14 @@ class CalendarReport:
     events_written: int = 0
     failures: list[str] = field(default_factory=list)
     error: str | None = None
+    credentials_refused: bool = False
 
 
 @dataclass
 class PassReport:
     calendars: list[CalendarReport] = field(default_factory=list)
+    credentials_error: str | None = None
+    """Google or Zoom refused syncd's credentials: nothing will work until they are fixed."""
 
     @property
     def ok(self) -> bool:
@@ -121,7 +125,12 @@ class Engine:
         for calendar_id in calendar_ids:
             if self._stop.is_set():
                 break
-            report.calendars.append(self.sync_calendar(calendar_id))
+            calendar = self.sync_calendar(calendar_id)
+            report.calendars.append(calendar)
+            if calendar.credentials_refused:
+                report.credentials_error = calendar.error
+        if isinstance(self._zoom_down, ZoomAuthError):
+            report.credentials_error = str(self._zoom_down)
         return report
 
     def sync_calendar(self, calendar_id: str) -> CalendarReport:
@@ -137,6 +146,7 @@ class Engine:
             sync_token, time_zone = self._read_changes(calendar_id, state.sync_token, report)
         except GoogleError as exc:
             report.error = str(exc)
+            report.credentials_refused = isinstance(exc, GoogleAuthError)
             log.error("calendar %s: pass failed, will try again next pass: %s", calendar_id, exc)
             sync_token = time_zone = None
         except PassInterrupted:
@@ -272,6 +282,8 @@ class Engine:
         if blocked_until is not None and blocked_until > self._clock():
             limit = ZoomError(f"Zoom: host {spec.host} has used up today's meeting creations")
             raise StepFailed(limit, retry_at=blocked_until, create_refused=True)
+        if self._zoom_down is not None:
+            raise StepFailed(self._zoom_down, create_refused=True)
         self.store.begin_create(event.calendar_id, event.id, reference, spec.host)
         try:
             meeting = self._zoom_call(lambda: self.zoom.create_meeting(spec))

@@ -169,3 +169,26 @@ def test_demo_runs_end_to_end(syncd):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("/j/") == 5
     assert "Second pass: 0 Zoom requests, 0 event writes" in result.stdout
+
+
+def test_sync_with_refused_zoom_credentials_is_exit_2(syncd, config_file, google_sim):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    result = syncd(
+        "--config", str(config_file), "sync", extra_env={"ZOOM_CLIENT_SECRET": "wrong-secret-value"}
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "syncd: Zoom refused the app credentials" in result.stderr
+    assert "wrong-secret-value" not in result.stdout + result.stderr
+
+
+def test_database_in_a_missing_directory_is_one_line(syncd, config, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        toml_for(config).replace(
+            config.sync.database_url, f"sqlite:///{tmp_path}/no/such/dir/syncd.db"
+        )
+    )
+    result = syncd("--config", str(path), "sync")
+    assert result.returncode == 2
+    assert "database" in one_line_error(result)
