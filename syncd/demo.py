@@ -24,7 +24,7 @@ TEAM = "team@group.calendar.google.com"
 
 
 def _timed(day: datetime, hour: int, minutes: int, zone: str) -> dict[str, Any]:
-    start = day.replace(hour=hour, minute=0, tzinfo=ZoneInfo(zone))
+    start = day.replace(hour=hour, minute=0, second=0, microsecond=0, tzinfo=ZoneInfo(zone))
     end = start + timedelta(minutes=minutes)
     return {
         "start": {"dateTime": start.isoformat(), "timeZone": zone},
@@ -99,13 +99,33 @@ def demo_config(google: GoogleCalendarSim, zoom: ZoomSim, workdir: Path) -> Conf
     )
 
 
-def _show_events(google: GoogleCalendarSim) -> None:
+def _event_time(event: dict[str, Any]) -> str:
+    start = event["start"]
+    if "date" in start:
+        return f"{start['date']} (all day)"
+    zone = start.get("timeZone", "")
+    local = datetime.fromisoformat(start["dateTime"]).astimezone(ZoneInfo(zone) if zone else UTC)
+    return f"{local:%Y-%m-%d %H:%M} {zone}"
+
+
+def _meeting_time(meeting: dict[str, Any]) -> str:
+    if not meeting.get("start_time"):
+        return f"no fixed time, {meeting.get('timezone')}"
+    return f"{meeting['start_time']}, {meeting['duration']} min, shown in {meeting['timezone']}"
+
+
+def _show_events(google: GoogleCalendarSim, zoom: ZoomSim) -> None:
     for calendar_id in (PRIMARY, TEAM):
         click.echo(f"\n{calendar_id}")
         for event in google.events(calendar_id):
+            click.echo(f"  {event.get('summary', ''):<24} {_event_time(event)}")
             block = find_block(event.get("description", ""))
-            link = block.join_url if block else "-"
-            click.echo(f"  {event.get('summary', ''):<26} {link}")
+            if block is None:
+                click.echo("      no meeting")
+                continue
+            meeting = zoom.meeting(block.meeting_id)
+            click.echo(f"      Zoom {block.meeting_id}: {_meeting_time(meeting)}")
+            click.echo(f"      {block.join_url}")
 
 
 def run_demo(*, keep: bool = False) -> int:
@@ -123,7 +143,7 @@ def run_demo(*, keep: bool = False) -> int:
         try:
             click.echo("First pass: every tagged event gets one Zoom meeting")
             first = app.run_pass()
-            _show_events(google)
+            _show_events(google, zoom)
             zoom.reset_log()
             google.reset_log()
             second = app.run_pass()
