@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from syncd.config import Config, ZoomCredentials
-from syncd.engine import Engine, EngineOptions, PassReport, ProgressCallback
+from syncd.engine import Engine, EngineOptions, ProgressCallback
 from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
 from syncd.planner import Settings
+from syncd.report import PassReport
 from syncd.retry import RetryPolicy
-from syncd.store import Store
+from syncd.store import Store, StoreMissing
 from syncd.store.migrate import current_revision, upgrade
 from syncd.zoom import ZoomClient
 
@@ -51,6 +52,19 @@ def zoom_client(
     )
 
 
+def _dry_run_store(config: Config) -> Store:
+    """The real journal if there is one; before the first pass, an empty throwaway one, so a
+    preview creates no database file."""
+    try:
+        store = Store.open(config.sync.database_url, create=False)
+        if current_revision(store.engine) is not None:
+            return store
+        store.close()
+    except StoreMissing:
+        pass
+    return Store.open("sqlite://")
+
+
 @dataclass
 class App:
     config: Config
@@ -71,14 +85,8 @@ class App:
     ) -> App:
         """Everything a pass needs; the database is migrated first (never in a dry run)."""
         google = google_client(config, retry=retry, page_size=page_size)
-        store = Store.open(config.sync.database_url)
-        if dry_run and current_revision(store.engine) is None:
-            # A preview before the first real pass: plan against an empty, throwaway journal.
-            store.close()
-            store = Store.open("sqlite://")
-            upgrade(store.engine)
-        elif not dry_run:
-            upgrade(store.engine)
+        store = _dry_run_store(config) if dry_run else Store.open(config.sync.database_url)
+        upgrade(store.engine)
         zoom = zoom_client(config, credentials, retry=retry)
         engine = Engine(
             store,

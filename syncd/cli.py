@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,10 +15,10 @@ import click
 
 from syncd.app import App, google_client, zoom_client
 from syncd.config import DEFAULT_PATH, Config, ConfigError, load_config, resolve_zoom_credentials
-from syncd.engine import PassReport
 from syncd.google_calendar import GoogleError
 from syncd.logs import setup_logging
-from syncd.store import Store, StoreError
+from syncd.report import PassReport
+from syncd.store import Store, StoreError, StoreMissing
 from syncd.store.migrate import current_revision, upgrade
 from syncd.zoom import ZoomError
 
@@ -42,7 +43,11 @@ def reported() -> Iterator[None]:
         yield
     except ConfigError as exc:
         raise Failure("\nsyncd: ".join(exc.problems)) from None
-    except (StoreError, GoogleError, ZoomError) as exc:
+    except StoreMissing as exc:
+        raise Failure(f"{exc}: start the daemon or run `syncd db upgrade`") from None
+    except StoreError as exc:
+        raise Failure(str(exc), EXIT_FAILURES) from None
+    except (GoogleError, ZoomError) as exc:
         raise Failure(str(exc)) from None
 
 
@@ -71,11 +76,16 @@ def _load(ctx: click.Context) -> Config:
 
 
 def _progress_printer() -> Callable[[str, int], None] | None:
+    """On a terminal, a line that counts the events handled; elsewhere the log says enough."""
     if not sys.stderr.isatty():
         return None
+    last_shown = 0.0
 
     def show(calendar_id: str, seen: int) -> None:
-        click.echo(f"\r\033[K{calendar_id}: {seen} events checked", err=True, nl=False)
+        nonlocal last_shown
+        if time.monotonic() - last_shown >= 0.1:
+            last_shown = time.monotonic()
+            click.echo(f"\r\033[K{calendar_id}: {seen} events handled", err=True, nl=False)
 
     return show
 
@@ -88,6 +98,8 @@ def _summarise(report: PassReport) -> int:
             f"created, {cal.meetings_adopted} reused, {cal.events_written} events written, "
             f"{len(cal.failures)} queued for retry"
         )
+        if cal.busy:
+            line = f"{cal.calendar_id}: skipped, another syncd is working on it"
         click.echo(line + (f"; FAILED: {cal.error}" if cal.error else ""))
     if report.credentials_error:
         click.echo(f"syncd: {report.credentials_error}", err=True)
@@ -138,7 +150,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
     config = _load(ctx)
     with reported():
-        store = Store.open(config.sync.database_url)
+        store = Store.open(config.sync.database_url, create=False)
         try:
             if current_revision(store.engine) is None:
                 raise Failure("the database has no syncd tables yet: run `syncd db upgrade`")
@@ -165,8 +177,8 @@ def check(ctx: click.Context) -> None:
             if missing:
                 raise Failure(f"zoom: the app lacks the scopes {', '.join(missing)}")
             if config.zoom.host != "organizer":
-                user = zoom.get_user(config.zoom.host)
-                click.echo(f"zoom: host {config.zoom.host} is {user.get('email', '?')}")
+                email = zoom.user_email(config.zoom.host)
+                click.echo(f"zoom: host {config.zoom.host} is {email}")
         finally:
             zoom.close()
     click.echo("ok")

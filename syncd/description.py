@@ -79,12 +79,18 @@ def insert_block(text: str, info: BlockInfo) -> str:
     return user_text + ("<br><br>" if as_html else "\n\n") + block
 
 
+def plain_text(text: str) -> str:
+    """The text without HTML: tags become line breaks, entities characters, blank lines go."""
+    unmarked = html.unescape(_HTML_TAG.sub("\n", text))
+    return "\n".join(line.strip() for line in unmarked.splitlines() if line.strip())
+
+
 def find_block(text: str) -> BlockInfo | None:
     """What the last well-formed block in the description says, if there is one."""
     blocks = _BLOCK.findall(text)
     if not blocks:
         return None
-    plain = html.unescape(_HTML_TAG.sub("\n", blocks[-1]))
+    plain = plain_text(blocks[-1])
     join = _JOIN_LINE.search(plain)
     meeting_id = _ID_LINE.search(plain)
     if not join or not meeting_id:

@@ -39,6 +39,8 @@ class Event:
     recurrence: tuple[str, ...] = ()
     recurring_event_id: str | None = None
     organizer_email: str | None = None
+    organizer_self: bool = True
+    """This copy of the event is in its organizer's calendar (not an invitation's copy)."""
     private_properties: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -110,6 +110,7 @@ def _parse_time(raw: Mapping[str, Any] | None) -> EventTime | None:
 
 
 def parse_event(calendar_id: str, item: Mapping[str, Any]) -> Event:
+    organizer = item.get("organizer")
     return Event(
         calendar_id=calendar_id,
         id=item["id"],
@@ -121,7 +122,8 @@ def parse_event(calendar_id: str, item: Mapping[str, Any]) -> Event:
         end=_parse_time(item.get("end")),
         recurrence=tuple(item.get("recurrence", ())),
         recurring_event_id=item.get("recurringEventId"),
-        organizer_email=(item.get("organizer") or {}).get("email"),
+        organizer_email=organizer.get("email") if organizer else None,
+        organizer_self=bool(organizer.get("self")) if organizer else True,
         private_properties=dict((item.get("extendedProperties") or {}).get("private", {})),
     )
 
@@ -203,7 +205,10 @@ class GoogleCalendar:
             except HttpError as exc:
                 raise _translate(exc, calendar_id, what) from None
             except google.auth.exceptions.RefreshError as exc:
-                raise GoogleAuthError(f"Google refused the credentials: {exc.args[0]}") from None
+                detail = exc.args[0] if exc.args else type(exc).__name__
+                if getattr(exc, "retryable", False):
+                    raise GoogleUnavailable(f"Google's token endpoint failed: {detail}") from None
+                raise GoogleAuthError(f"Google refused the credentials: {detail}") from None
             except google.auth.exceptions.TransportError as exc:
                 raise GoogleUnavailable(
                     f"{what}: cannot reach Google's token endpoint: {exc}"

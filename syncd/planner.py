@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from syncd.description import find_block, remove_block
+from syncd.description import find_block, plain_text, remove_block
 from syncd.domain import MEETING_ID_PROPERTY, Event, Link, LinkState, MeetingSpec
 from syncd.tagging import is_tagged, strip_tag
 from syncd.timing import AllDayPolicy, has_ended, meeting_time
 
 TOPIC_LIMIT = 200
-AGENDA_LIMIT = 250
-"""Zoom allows 2,000 characters, but lists meetings with their agenda cut to 250: the
-reference at the agenda's end must survive that cut to be found after a lost response."""
+AGENDA_LIMIT = 2000
 REFERENCE_PREFIX = "syncd-ref:"
-_HTML_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -35,6 +31,8 @@ class Settings:
 
 
 class Step(enum.StrEnum):
+    RESOLVE = "resolve"
+    """The event wants no meeting any more: settle what an earlier failed attempt left."""
     CREATE = "create"
     """Create the meeting: no meeting exists for this event."""
     FIND_OR_CREATE = "find_or_create"
@@ -74,10 +72,11 @@ def topic_for(event: Event, tag: str) -> str:
 
 
 def agenda_for(event: Event, reference: str) -> str:
-    text = _HTML_TAG.sub("\n", remove_block(event.description))
-    text = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    """The reference first: Zoom lists meetings with their agenda cut short, and the lookup
+    after a lost create response must still see it; then the description as plain text."""
+    text = plain_text(remove_block(event.description))
     room = AGENDA_LIMIT - len(reference) - 1
-    return f"{text[:room]}\n{reference}" if text else reference
+    return f"{reference}\n{text[:room]}" if text else reference
 
 
 def meeting_spec(event: Event, settings: Settings, calendar_zone: str | None) -> MeetingSpec | None:
@@ -107,14 +106,30 @@ def carries_link(event: Event, link: Link) -> bool:
     )
 
 
+def wants_meeting(event: Event, tag: str) -> bool:
+    """A live, tagged event in its organizer's calendar (an invitation's copy is left alone)."""
+    return (
+        not event.cancelled
+        and not event.recurring_event_id
+        and event.organizer_self
+        and is_tagged(event, tag)
+    )
+
+
+def adoptable_meeting_id(event: Event) -> int | None:
+    """The meeting id the event carries from an earlier link, if it carries a valid one."""
+    value = event.private_properties.get(MEETING_ID_PROPERTY, "")
+    return int(value) if value.isascii() and value.isdecimal() else None
+
+
 def plan(
     event: Event, link: Link | None, settings: Settings, calendar_zone: str | None, now: datetime
 ) -> Plan:
     """The steps that give a tagged event its meeting; none for anything else."""
-    if event.cancelled or event.recurring_event_id:
-        return Plan((), reason="cancelled" if event.cancelled else "instance of a series")
-    if not is_tagged(event, settings.tag):
-        return Plan((), reason="not tagged")
+    if not wants_meeting(event, settings.tag):
+        if link is not None and link.next_attempt_at is not None:
+            return Plan((Step.RESOLVE,), reason="no longer asks for a meeting")
+        return Plan((), reason="does not ask for a meeting")
     if link is not None and link.state is LinkState.LINKED:
         if carries_link(event, link):
             return Plan((), reason="up to date")
@@ -132,6 +147,6 @@ def plan(
 def _first_step(event: Event, link: Link | None) -> Step:
     if link is not None and link.state is LinkState.CREATING:
         return Step.FIND_OR_CREATE
-    if link is None and event.private_properties.get(MEETING_ID_PROPERTY, "").isdigit():
+    if link is None and adoptable_meeting_id(event) is not None:
         return Step.ADOPT
     return Step.CREATE

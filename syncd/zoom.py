@@ -278,8 +278,10 @@ class ZoomClient:
         response = self._request("GET", f"meetings/{meeting_id}", f"get meeting {meeting_id}")
         return _meeting(response.json())
 
-    def get_user(self, user: str) -> dict[str, Any]:
-        return self._request("GET", f"users/{quote(user, safe='@')}", f"get user {user}").json()
+    def user_email(self, user: str) -> str:
+        """The e-mail of a Zoom user ("me" or an e-mail), proving the user exists."""
+        data = self._request("GET", f"users/{quote(user, safe='@')}", f"get user {user}").json()
+        return str(data.get("email", ""))
 
     def find_meeting(self, host: str, reference: str) -> Meeting | None:
         """The host's meeting whose agenda carries `reference`, if Zoom has one."""

@@ -31,7 +31,7 @@ def test_migrations_build_exactly_the_models(store):
 
 
 def test_one_event_has_at_most_one_link(store):
-    store.begin_create("cal", "ev", "syncd-ref:1", "me")
+    store.begin_create("cal", "ev", "syncd-ref:1", "me", datetime.now(UTC))
     now = datetime.now(UTC)
     row = dict(
         calendar_id="cal",
@@ -48,7 +48,7 @@ def test_one_event_has_at_most_one_link(store):
 
 
 def test_journal_steps_are_committed_as_they_happen(store, tmp_path):
-    store.begin_create("cal", "ev", "syncd-ref:1", "me")
+    store.begin_create("cal", "ev", "syncd-ref:1", "me", datetime.now(UTC))
     again = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
     assert again.links("cal", ["ev"])["ev"].state is LinkState.CREATING
     store.record_meeting(

@@ -1,5 +1,5 @@
 """State: the sync tokens and the event-to-meeting journal."""
 
-from syncd.store.repository import CalendarState, Store, StoreError
+from syncd.store.repository import CalendarState, Store, StoreError, StoreMissing
 
-__all__ = ["CalendarState", "Store", "StoreError"]
+__all__ = ["CalendarState", "Store", "StoreError", "StoreMissing"]

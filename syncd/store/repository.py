@@ -10,18 +10,25 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, event, or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncd.config import ConfigError
 from syncd.domain import Link, LinkState, Meeting
 from syncd.store.models import CalendarRow, LinkRow, utcnow
 
 
 class StoreError(Exception):
     """The database cannot be opened or used."""
+
+
+class StoreMissing(StoreError):
+    """There is no database yet (a SQLite file that does not exist)."""
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file behind a SQLite URL; None for other databases and in-memory SQLite."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
 def make_engine(database_url: str) -> Engine:
     try:
         engine = create_engine(database_url)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
-        raise StoreError(f"database_url: {exc}") from None
+        raise ConfigError([f"sync.database_url: {exc}"]) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -87,7 +105,12 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, database_url: str) -> Store:
+    def open(cls, database_url: str, *, create: bool = True) -> Store:
+        """The store at `database_url`; with `create=False` a missing SQLite file is an error
+        instead of a new, empty database (for commands that only read)."""
+        path = sqlite_file(database_url)
+        if not create and path is not None and not path.exists():
+            raise StoreMissing(f"no database at {path} yet")
         return cls(make_engine(database_url))
 
     def close(self) -> None:
@@ -136,6 +159,42 @@ class Store:
                 row.time_zone = time_zone
             session.add(row)
 
+    def acquire_lease(self, calendar_id: str, owner: str, until: datetime, now: datetime) -> bool:
+        """Take (or extend) the calendar's lease unless another live owner holds it."""
+        free = or_(
+            CalendarRow.lease_owner.is_(None),
+            CalendarRow.lease_owner == owner,
+            CalendarRow.lease_expires_at < now,
+        )
+        with self._transaction() as session:
+            if session.get(CalendarRow, calendar_id) is None:
+                session.add(CalendarRow(id=calendar_id))
+                session.flush()
+            taken = session.execute(
+                update(CalendarRow)
+                .where(CalendarRow.id == calendar_id, free)
+                .values(lease_owner=owner, lease_expires_at=until)
+            )
+            return taken.rowcount == 1
+
+    def renew_lease(self, calendar_id: str, owner: str, until: datetime) -> bool:
+        """Extend a lease this owner still holds; False when it was lost."""
+        with self._transaction() as session:
+            renewed = session.execute(
+                update(CalendarRow)
+                .where(CalendarRow.id == calendar_id, CalendarRow.lease_owner == owner)
+                .values(lease_expires_at=until)
+            )
+            return renewed.rowcount == 1
+
+    def release_lease(self, calendar_id: str, owner: str) -> None:
+        with self._transaction() as session:
+            session.execute(
+                update(CalendarRow)
+                .where(CalendarRow.id == calendar_id, CalendarRow.lease_owner == owner)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+
     def forget_sync_token(self, calendar_id: str) -> None:
         with self._transaction() as session:
             row = session.get(CalendarRow, calendar_id)
@@ -158,29 +217,26 @@ class Store:
             rows = session.scalars(select(LinkRow).order_by(LinkRow.calendar_id, LinkRow.id))
             return [_link(row) for row in rows]
 
-    def unfinished_links(self, calendar_id: str, now: datetime) -> list[Link]:
-        """Links a crash left half-done, and failed ones whose retry time has come."""
-        interrupted = and_(
-            LinkRow.state.in_([LinkState.CREATING, LinkState.CREATED]),
-            LinkRow.next_attempt_at.is_(None),
-        )
+    def due_links(self, calendar_id: str, now: datetime) -> list[Link]:
+        """Links with work left whose time has come: queued failures, and steps a crash cut
+        short (every step in flight is due at once until it completes)."""
         with self._transaction() as session:
             rows = session.scalars(
                 select(LinkRow)
-                .where(
-                    LinkRow.calendar_id == calendar_id,
-                    or_(interrupted, LinkRow.next_attempt_at <= now),
-                )
+                .where(LinkRow.calendar_id == calendar_id, LinkRow.next_attempt_at <= now)
                 .order_by(LinkRow.id)
             )
             return [_link(row) for row in rows]
 
-    def begin_create(self, calendar_id: str, event_id: str, reference: str, host: str) -> None:
+    def begin_create(
+        self, calendar_id: str, event_id: str, reference: str, host: str, now: datetime
+    ) -> None:
         """Journal that a create is about to be sent (committed before the request goes out)."""
         with self._transaction() as session:
             row = self._row(session, calendar_id, event_id, reference)
             row.state = LinkState.CREATING
             row.host = host
+            row.next_attempt_at = now
 
     def record_meeting(
         self, calendar_id: str, event_id: str, reference: str, meeting: Meeting, host: str
@@ -189,6 +245,7 @@ class Store:
         with self._transaction() as session:
             row = self._row(session, calendar_id, event_id, reference)
             row.state = LinkState.CREATED
+            row.next_attempt_at = row.next_attempt_at or utcnow()
             row.meeting_id = meeting.id
             row.join_url = meeting.join_url
             row.passcode = meeting.password

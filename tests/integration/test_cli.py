@@ -123,6 +123,7 @@ def test_dry_run_changes_nothing(syncd, config_file, google_sim, zoom_sim, confi
     assert "would create" in result.stderr
     assert zoom_sim.count("meetings.create") == 0
     assert google_sim.count("events.patch") == 0
+    assert not Path(config.sync.database_url.removeprefix("sqlite:///")).exists()
 
 
 def test_status_shows_calendars_and_meetings(syncd, config_file, google_sim):
@@ -182,7 +183,8 @@ def test_sync_with_refused_zoom_credentials_is_exit_2(syncd, config_file, google
     assert "wrong-secret-value" not in result.stdout + result.stderr
 
 
-def test_database_in_a_missing_directory_is_one_line(syncd, config, tmp_path):
+def test_unusable_database_is_one_line_and_exit_1(syncd, config, tmp_path):
+    # Exit 1, not 2: a database that cannot be opened now may work after a restart.
     path = tmp_path / "config.toml"
     path.write_text(
         toml_for(config).replace(
@@ -190,5 +192,5 @@ def test_database_in_a_missing_directory_is_one_line(syncd, config, tmp_path):
         )
     )
     result = syncd("--config", str(path), "sync")
-    assert result.returncode == 2
-    assert "database" in one_line_error(result)
+    assert result.returncode == 1
+    assert "unable to open database file" in one_line_error(result)

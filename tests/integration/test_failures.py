@@ -211,3 +211,87 @@ def test_a_lost_database_adopts_the_meetings_events_already_show(
     assert zoom_sim.count("meetings.create") == 0
     assert len(zoom_sim.meetings()) == 3
     assert google_sim.count("events.patch") == 0
+
+
+def test_an_event_deleted_after_a_failed_write_back_is_settled(
+    google_sim, zoom_sim, make_app, clock
+):
+    event_id = tagged(google_sim)
+    google_sim.inject("events.patch", status=500, times=None)
+    app = make_app()
+    app.run_pass()
+    assert link_state(app, event_id).state is LinkState.CREATED
+    google_sim.clear_faults()
+    google_sim.delete_event(CALENDAR, event_id)
+
+    clock.advance(minutes=2)
+    app.run_pass()
+    link = link_state(app, event_id)
+    assert link.next_attempt_at is None
+    google_sim.reset_log()
+    clock.advance(hours=2)
+    app.run_pass()
+    assert google_sim.count("events.get") == 0
+
+
+def test_untagged_after_an_unknown_create_the_meeting_is_found_and_recorded(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    event_id = tagged(google_sim)
+    slow = config.model_copy(update={"zoom": config.zoom.model_copy(update={"timeout_seconds": 1})})
+    zoom_sim.inject("meetings.create", hang=2.5)
+    app = make_app(slow)
+    app.run_pass()
+    import time
+
+    time.sleep(2)
+    google_sim.edit_event(CALENDAR, event_id, summary="Planning, in person after all")
+
+    clock.advance(minutes=2)
+    app.run_pass()
+
+    link = link_state(app, event_id)
+    assert link.meeting_id == zoom_sim.meetings()[0]["id"]
+    assert link.next_attempt_at is None
+    assert zoom_sim.count("meetings.create") == 1
+    assert find_block(google_sim.event(CALENDAR, event_id).get("description", "")) is None
+
+
+def test_a_tag_removed_during_write_back_is_respected(google_sim, make_app):
+    event_id = tagged(google_sim, description="first draft")
+
+    def user_untags() -> None:
+        google_sim.edit_event(
+            CALENDAR, event_id, summary="Planning, in person", description="never mind, in person"
+        )
+
+    google_sim.inject("events.patch", action=user_untags)
+    make_app().run_pass()
+
+    assert google_sim.event(CALENDAR, event_id)["description"] == "never mind, in person"
+    assert [c.status for c in google_sim.calls("events.patch")] == [412]
+
+
+def test_an_invitations_copy_is_left_to_its_organizer(google_sim, zoom_sim, make_app):
+    google_sim.put_event(
+        CALENDAR,
+        {
+            "summary": "Their meeting #zoom",
+            **when(),
+            "organizer": {"email": "someone@elsewhere.example"},
+        },
+    )
+    assert make_app().run_pass().ok
+    assert zoom_sim.meetings() == []
+    assert google_sim.count("events.patch") == 0
+
+
+def test_googles_token_endpoint_down_is_an_outage_not_bad_credentials(google_sim, make_app):
+    tagged(google_sim)
+    google_sim.inject("token", status=503, times=None)
+
+    report = make_app().run_pass()
+
+    assert report.calendars[0].error is not None
+    assert "token endpoint failed" in report.calendars[0].error
+    assert report.credentials_error is None

@@ -170,8 +170,10 @@ def test_long_description_is_kept_and_the_agenda_fits(google_sim, zoom_sim, make
     description = google_sim.event(CALENDAR, event["id"])["description"]
     assert remove_block(description) == text
     (meeting,) = zoom_sim.meetings()
-    assert len(meeting["agenda"]) <= 250
-    assert meeting["agenda"].startswith("A long briefing.")
+    assert len(meeting["agenda"]) == 2000
+    reference, first_line = meeting["agenda"].splitlines()[:2]
+    assert reference.startswith("syncd-ref:")
+    assert first_line.startswith("A long briefing.")
 
 
 def test_write_back_uses_if_match_and_the_configured_send_updates(google_sim, make_app):

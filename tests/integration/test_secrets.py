@@ -34,7 +34,9 @@ def test_no_secret_in_logs_database_or_status(google_sim, zoom_sim, make_app, co
     secrets = secrets_in_play(google_sim, zoom_sim)
     assert len(secrets) >= 5  # client secrets, refresh token, two access tokens
 
-    database = Path(config.sync.database_url.removeprefix("sqlite:///")).read_bytes()
+    path = Path(config.sync.database_url.removeprefix("sqlite:///"))
+    database = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))  # WAL too
+    assert len(database) > path.stat().st_size
     shown = json.dumps(status.collect(app.store)) + status.render(status.collect(app.store))
     failures = " ".join(f for c in report.calendars for f in c.failures)
     for secret in secrets:

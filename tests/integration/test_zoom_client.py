@@ -48,7 +48,7 @@ def test_concurrent_callers_share_one_token_fetch(client, zoom_sim):
 
     def call() -> None:
         try:
-            client.get_user("me")
+            client.user_email("me")
         except BaseException as exc:
             errors.append(exc)
 
@@ -121,7 +121,7 @@ def test_wrong_credentials_are_an_auth_error(zoom_sim, zoom_credentials):
         wrong, api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url, retry=FAST_RETRY
     )
     with pytest.raises(ZoomAuthError, match=r"invalid_client|Invalid client"):
-        client.get_user("me")
+        client.user_email("me")
     client.close()
 
 

@@ -52,7 +52,7 @@ def test_new_tagged_event_is_created_then_written_back():
     assert decision.steps == (Step.CREATE, Step.WRITE_BACK)
     assert decision.spec.topic == "Planning"
     assert decision.spec.type is MeetingType.SCHEDULED
-    assert decision.spec.agenda.endswith(reference_for("cal", "ev1"))
+    assert decision.spec.agenda.splitlines()[0] == reference_for("cal", "ev1")
 
 
 @pytest.mark.parametrize(
@@ -103,8 +103,8 @@ def test_topic_and_agenda_respect_zooms_limits():
     long = event(summary="x" * 500 + " #zoom", description="y" * 10_000)
     spec = plan(long, None, SETTINGS, "UTC", NOW).spec
     assert len(spec.topic) == TOPIC_LIMIT
-    assert len(spec.agenda) <= AGENDA_LIMIT <= 250
-    assert spec.agenda.endswith(reference_for("cal", "ev1"))
+    assert len(spec.agenda) == AGENDA_LIMIT
+    assert spec.agenda.startswith(reference_for("cal", "ev1"))
 
 
 def test_host_can_be_the_organizer():

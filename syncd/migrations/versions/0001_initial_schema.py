@@ -1,4 +1,4 @@
-"""Initial schema: calendars (sync state) and links (the event-to-meeting journal).
+"""Initial schema: calendars (sync state, leases) and links (the event-to-meeting journal).
 
 Revision ID: 0001
 Revises:
@@ -24,6 +24,8 @@ def upgrade() -> None:
         sa.Column("last_pass_finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("lease_owner", sa.String(length=200), nullable=True),
+        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendars")),
     )
     op.create_table(

@@ -1,0 +1,31 @@
+"""What a pass did, for the CLI's summary, the daemon's status line and the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CalendarReport:
+    calendar_id: str
+    full_sync: bool = False
+    events_seen: int = 0
+    meetings_created: int = 0
+    meetings_adopted: int = 0
+    events_written: int = 0
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+    credentials_refused: bool = False
+    busy: bool = False
+    """Another syncd held the calendar's lease, so this one left it alone."""
+
+
+@dataclass
+class PassReport:
+    calendars: list[CalendarReport] = field(default_factory=list)
+    credentials_error: str | None = None
+    """Google or Zoom refused syncd's credentials: nothing will work until they are fixed."""
+
+    @property
+    def ok(self) -> bool:
+        return all(c.error is None and not c.failures for c in self.calendars)

@@ -1,0 +1,59 @@
+"""Two syncd processes on one database: one works on a calendar, the other leaves it be."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import CALENDAR, when
+
+
+def seed(google_sim, count: int) -> None:
+    for i in range(count):
+        google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i / 10)})
+
+
+def test_a_second_syncd_leaves_a_calendar_in_work_alone(google_sim, zoom_sim, make_app):
+    seed(google_sim, 10)
+    zoom_sim.latency = 0.05
+    first, second = make_app(), make_app()
+    worker = threading.Thread(target=lambda: first.run_pass())
+    worker.start()
+    while zoom_sim.count("meetings.create") == 0:
+        threading.Event().wait(0.01)
+
+    report = second.run_pass()
+    worker.join()
+
+    assert report.calendars[0].busy
+    assert len(zoom_sim.meetings()) == 10
+    assert zoom_sim.count("meetings.create") == 10
+
+
+def test_queued_event_is_created_once_when_two_passes_race(google_sim, zoom_sim, make_app, clock):
+    seed(google_sim, 1)
+    zoom_sim.inject(
+        "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
+    )
+    first, second = make_app(), make_app()
+    first.run_pass()
+    clock.advance(minutes=5)
+    zoom_sim.latency = 0.1
+
+    threads = [threading.Thread(target=app.run_pass) for app in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(zoom_sim.meetings()) == 1
+
+
+def test_a_dead_syncds_lease_runs_out(make_app):
+    store = make_app().store
+    now = datetime.now(UTC)
+    assert store.acquire_lease(CALENDAR, "dead-host:1", now + timedelta(seconds=60), now)
+    assert not store.acquire_lease(CALENDAR, "live-host:2", now + timedelta(seconds=60), now)
+    later = now + timedelta(seconds=61)
+    assert store.acquire_lease(CALENDAR, "live-host:2", later + timedelta(seconds=60), later)
+    assert not store.renew_lease(CALENDAR, "dead-host:1", later + timedelta(seconds=60))
