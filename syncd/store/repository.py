@@ -179,21 +179,19 @@ class Store:
 
     def renew_lease(self, calendar_id: str, owner: str, until: datetime) -> bool:
         """Extend a lease this owner still holds; False when it was lost."""
-        with self._transaction() as session:
-            renewed = session.execute(
-                update(CalendarRow)
-                .where(CalendarRow.id == calendar_id, CalendarRow.lease_owner == owner)
-                .values(lease_expires_at=until)
-            )
-            return renewed.rowcount == 1
+        return self._update_held_lease(calendar_id, owner, lease_expires_at=until)
 
     def release_lease(self, calendar_id: str, owner: str) -> None:
+        self._update_held_lease(calendar_id, owner, lease_owner=None, lease_expires_at=None)
+
+    def _update_held_lease(self, calendar_id: str, owner: str, **values: object) -> bool:
         with self._transaction() as session:
-            session.execute(
+            changed = session.execute(
                 update(CalendarRow)
                 .where(CalendarRow.id == calendar_id, CalendarRow.lease_owner == owner)
-                .values(lease_owner=None, lease_expires_at=None)
+                .values(**values)
             )
+            return changed.rowcount == 1
 
     def forget_sync_token(self, calendar_id: str) -> None:
         with self._transaction() as session:
