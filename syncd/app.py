@@ -22,6 +22,7 @@ def engine_options(config: Config, *, dry_run: bool = False) -> EngineOptions:
         settings=Settings(tag=config.sync.tag, host=config.zoom.host, all_day=config.sync.all_day),
         lookback=timedelta(days=config.sync.lookback_days),
         retry_max_seconds=config.sync.retry_max_seconds,
+        lease_seconds=config.sync.lease_seconds,
         dry_run=dry_run,
     )
 

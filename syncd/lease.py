@@ -24,6 +24,23 @@ def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def is_dead_local_owner(owner: str) -> bool:
+    """The owner was a process on this machine that no longer runs (killed, crashed).
+
+    A reused pid looks alive, which only means waiting for the lease to run out."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdecimal():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class CalendarBusy(Exception):
     """Another syncd holds the calendar's lease."""
 
@@ -41,11 +58,24 @@ class CalendarLease:
         )
 
     def __enter__(self) -> CalendarLease:
-        now = datetime.now(UTC)
-        if not self._store.acquire_lease(self._calendar_id, self._owner, now + self._ttl, now):
+        if not self._acquire():
             raise CalendarBusy(f"calendar {self._calendar_id!r} is being synced by another syncd")
         self._renewer.start()
         return self
+
+    def _acquire(self) -> bool:
+        now = datetime.now(UTC)
+        if self._store.acquire_lease(self._calendar_id, self._owner, now + self._ttl, now):
+            return True
+        holder = self._store.lease_owner(self._calendar_id)
+        if holder is None or not is_dead_local_owner(holder):
+            return False
+        log.info(
+            "calendar %s: taking over from %s, which is no longer running",
+            self._calendar_id,
+            holder,
+        )
+        return self._store.take_over_lease(self._calendar_id, holder, self._owner, now + self._ttl)
 
     def __exit__(
         self,

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,7 @@ class SimServer:
         self.latency = latency
         self.requests: list[RecordedRequest] = []
         self._faults: dict[str, list[Fault]] = {}
+        self._in_flight: Counter[str] = Counter()
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._url_map = Map(list(self.rules()))
@@ -134,6 +136,11 @@ class SimServer:
         with self._lock:
             return [r for r in self.requests if route is None or r.route == route]
 
+    def in_flight(self, route: str) -> int:
+        """Requests of a route received and not yet answered (a test's cue to act mid-step)."""
+        with self._lock:
+            return self._in_flight[route]
+
     def reset_log(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -189,18 +196,27 @@ class SimServer:
         except HTTPException as exc:  # pragma: no cover - werkzeug redirects, not used
             return "unrouted", self.json_response(exc.code or 400, self.error_body(400, str(exc)))
         route = str(endpoint)
+        with self._lock:
+            self._in_flight[route] += 1
+        try:
+            return route, self._handle(route, request, values)
+        finally:
+            with self._lock:
+                self._in_flight[route] -= 1
+
+    def _handle(self, route: str, request: Request, values: dict[str, Any]) -> Response:
         if self.latency:
             time.sleep(self.latency)
         fault = self._take_fault(route)
         if fault is not None:
             faulted = self._apply_fault(fault)
             if faulted is not None:
-                return route, faulted
+                return faulted
         handler: Handler = getattr(self, "on_" + route.replace(".", "_"))
         try:
-            return route, handler(request, **values)
+            return handler(request, **values)
         except ApiError as err:
-            return route, self.json_response(err.status, err.body, err.headers)
+            return self.json_response(err.status, err.body, err.headers)
 
     def _apply_fault(self, fault: Fault) -> Response | None:
         if fault.action is not None:

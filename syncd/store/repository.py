@@ -177,6 +177,19 @@ class Store:
             )
             return taken.rowcount == 1
 
+    def lease_owner(self, calendar_id: str) -> str | None:
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id)
+            return row.lease_owner if row is not None else None
+
+    def take_over_lease(
+        self, calendar_id: str, dead_owner: str, owner: str, until: datetime
+    ) -> bool:
+        """Take the lease of an owner known to be dead, unless someone else was quicker."""
+        return self._update_held_lease(
+            calendar_id, dead_owner, lease_owner=owner, lease_expires_at=until
+        )
+
     def renew_lease(self, calendar_id: str, owner: str, until: datetime) -> bool:
         """Extend a lease this owner still holds; False when it was lost."""
         return self._update_held_lease(calendar_id, owner, lease_expires_at=until)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -57,3 +58,30 @@ def test_a_dead_syncds_lease_runs_out(make_app):
     later = now + timedelta(seconds=61)
     assert store.acquire_lease(CALENDAR, "live-host:2", later + timedelta(seconds=60), later)
     assert not store.renew_lease(CALENDAR, "dead-host:1", later + timedelta(seconds=60))
+
+
+def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
+    import socket
+    import subprocess
+    import sys
+
+    from syncd.lease import CalendarLease, is_dead_local_owner
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    dead = f"{socket.gethostname()}:{gone}:abcd1234"
+    alive = f"{socket.gethostname()}:{os.getpid()}:abcd1234"
+    assert is_dead_local_owner(dead)
+    assert not is_dead_local_owner(alive)
+    assert not is_dead_local_owner(f"another-host:{gone}:abcd1234")
+
+    store = make_app().store
+    now = datetime.now(UTC)
+    assert store.acquire_lease(CALENDAR, dead, now + timedelta(seconds=60), now)
+    with CalendarLease(store, CALENDAR, "new-owner", 60):
+        assert store.lease_owner(CALENDAR) == "new-owner"
+    assert store.lease_owner(CALENDAR) is None
