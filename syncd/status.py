@@ -24,6 +24,8 @@ def collect(store: Store) -> dict[str, Any]:
                 "last_pass_finished_at": _when(c.last_pass_finished_at),
                 "last_success_at": _when(c.last_success_at),
                 "last_error": c.last_error,
+                "in_work_by": c.lease_owner,
+                "lease_expires_at": _when(c.lease_expires_at),
             }
             for c in store.calendars()
         ],
@@ -49,6 +51,9 @@ def render(report: dict[str, Any]) -> str:
     for cal in report["calendars"]:
         success = cal["last_success_at"] or "never"
         lines.append(f"{cal['id'][:42]:<42} {success:<26} {cal['last_error'] or '-'}")
+        if cal["in_work_by"]:
+            holder, until = cal["in_work_by"], cal["lease_expires_at"]
+            lines.append(f"  in work by {holder} (lease until {until})")
     if not report["calendars"]:
         lines.append("(no pass has run yet)")
     counts = ", ".join(f"{n} {state}" for state, n in report["links"].items()) or "none"

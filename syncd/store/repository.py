@@ -40,6 +40,8 @@ class CalendarState:
     last_pass_finished_at: datetime | None = None
     last_success_at: datetime | None = None
     last_error: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -96,6 +98,8 @@ def _calendar(row: CalendarRow) -> CalendarState:
         last_pass_finished_at=row.last_pass_finished_at,
         last_success_at=row.last_success_at,
         last_error=row.last_error,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
     )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from datetime import UTC, datetime, timedelta
 
+from syncd import status
 from tests.conftest import CALENDAR, when
 
 
@@ -24,9 +26,11 @@ def test_a_second_syncd_leaves_a_calendar_in_work_alone(google_sim, zoom_sim, ma
         threading.Event().wait(0.01)
 
     report = second.run_pass()
+    (shown,) = status.collect(second.store)["calendars"]
     worker.join()
 
     assert report.calendars[0].busy
+    assert shown["in_work_by"].startswith(socket.gethostname() + ":")
     assert len(zoom_sim.meetings()) == 10
     assert zoom_sim.count("meetings.create") == 10
 
@@ -61,7 +65,6 @@ def test_a_dead_syncds_lease_runs_out(make_app):
 
 
 def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
-    import socket
     import subprocess
     import sys
 
