@@ -23,6 +23,7 @@ def engine_options(config: Config, *, dry_run: bool = False) -> EngineOptions:
         lookback=timedelta(days=config.sync.lookback_days),
         retry_max_seconds=config.sync.retry_max_seconds,
         lease_seconds=config.sync.lease_seconds,
+        create_settle_seconds=2 * config.zoom.timeout_seconds + 60,
         dry_run=dry_run,
     )
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -22,7 +24,7 @@ from syncd.store import Store, StoreError, StoreMissing
 from syncd.store.migrate import current_revision, upgrade
 from syncd.zoom import ZoomError
 
-EXIT_OK, EXIT_FAILURES, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILURES, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class Failure(click.ClickException):
@@ -99,8 +101,10 @@ def _summarise(report: PassReport) -> int:
             f"{len(cal.failures)} queued for retry"
         )
         if cal.busy:
-            line = f"{cal.calendar_id}: skipped, another syncd is working on it"
-        click.echo(line + (f"; FAILED: {cal.error}" if cal.error else ""))
+            line = f"{cal.calendar_id}: skipped: {cal.error}"
+        elif cal.error:
+            line += f"; FAILED: {cal.error}"
+        click.echo(line)
     if report.credentials_error:
         click.echo(f"syncd: {report.credentials_error}", err=True)
         return EXIT_CONFIG
@@ -118,12 +122,32 @@ def sync(ctx: click.Context, dry_run: bool) -> None:
             config, resolve_zoom_credentials(), dry_run=dry_run, on_progress=_progress_printer()
         )
         try:
-            report = app.run_pass()
+            with _stop_on_signals(app.engine.request_stop):
+                report = app.run_pass()
         finally:
             app.close()
     if sys.stderr.isatty():
         click.echo("", err=True)
-    ctx.exit(_summarise(report))
+    code = _summarise(report)
+    ctx.exit(EXIT_INTERRUPTED if app.engine.stopping else code)
+
+
+@contextmanager
+def _stop_on_signals(request_stop: Callable[[], None]) -> Iterator[None]:
+    """The first Ctrl-C or SIGTERM ends the pass after the event in hand; a second one aborts."""
+
+    def first_signal(signum: int, _frame: FrameType | None) -> None:
+        click.echo("syncd: stopping after the event in hand (again to abort)", err=True)
+        request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    previous = {sig: signal.signal(sig, first_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @main.command()

@@ -40,7 +40,7 @@ class SyncSection(_Section):
     all_day: AllDayPolicy = AllDayPolicy.NO_FIXED_TIME
     lookback_days: int = Field(7, ge=0)
     retry_max_seconds: float = Field(3600.0, gt=0)
-    lease_seconds: float = Field(60.0, ge=5)
+    lease_seconds: float = Field(60.0, ge=1)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 

@@ -113,3 +113,5 @@ class Link:
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+    create_sent_at: datetime | None = None
+    """When the last create request went out (its outcome may be unknown)."""

@@ -26,7 +26,7 @@ from syncd.google_calendar import (
 from syncd.lease import CalendarBusy, CalendarLease, owner_name
 from syncd.planner import Settings, plan
 from syncd.report import CalendarReport, PassReport
-from syncd.store import Store
+from syncd.store import LeaseLost, Store
 from syncd.zoom import ZoomAuthError, ZoomClient
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ class EngineOptions:
     lookback: timedelta = timedelta(days=7)
     retry_max_seconds: float = 3600.0
     lease_seconds: float = 60.0
+    create_settle_seconds: float = 120.0
+    """How long a create of unknown outcome may still reach Zoom (its request timeout, twice,
+    and a margin): only after that does not finding its meeting mean it was never made."""
     dry_run: bool = False
 
 
@@ -67,7 +70,13 @@ class Engine:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._on_progress = on_progress or (lambda _calendar, _count: None)
         self._executor = Executor(
-            store, google, zoom, options.settings, self._clock, options.retry_max_seconds
+            store,
+            google,
+            zoom,
+            options.settings,
+            self._clock,
+            retry_max_seconds=options.retry_max_seconds,
+            create_settle_seconds=options.create_settle_seconds,
         )
         self._owner = owner_name()
         self._stop = threading.Event()
@@ -98,6 +107,7 @@ class Engine:
                 self._sync_leased(calendar_id, report)
         except CalendarBusy as busy:
             report.busy = True
+            report.error = str(busy)
             log.info("%s; leaving it this pass", busy)
         return report
 
@@ -110,10 +120,12 @@ class Engine:
             self.store, calendar_id, self._owner, self.options.lease_seconds
         ) as lease:
             self._lease = lease
+            self._executor.work_for(self._owner, lease.check)
             try:
                 yield
             finally:
                 self._lease = None
+                self._executor.work_for(None, lambda: None)
 
     def _sync_leased(self, calendar_id: str, report: CalendarReport) -> None:
         state = self.store.calendar(calendar_id)
@@ -132,6 +144,10 @@ class Engine:
         except PassInterrupted as exc:
             report.error = f"interrupted: {exc}"
             log.info("calendar %s: pass interrupted: %s", calendar_id, exc)
+        except LeaseLost as exc:
+            report.error = f"stopped: {exc}"
+            log.error("calendar %s: stopped, another syncd has it now: %s", calendar_id, exc)
+            return  # nothing more may be written for this calendar, its sync token least of all
         if not dry:
             self.store.finish_pass(
                 calendar_id, sync_token=sync_token, time_zone=time_zone, error=report.error
@@ -199,8 +215,12 @@ class Engine:
         report.events_seen += 1
         self._on_progress(event.calendar_id, report.events_seen)
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise PassInterrupted("syncd is stopping")
-        if self._lease is not None and self._lease.lost.is_set():
-            raise PassInterrupted("another syncd took the calendar over")
+        if self._lease is not None:
+            self._lease.check()

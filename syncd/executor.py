@@ -58,7 +58,9 @@ class Executor:
         zoom: ZoomClient,
         settings: Settings,
         clock: Callable[[], datetime],
+        *,
         retry_max_seconds: float,
+        create_settle_seconds: float,
     ) -> None:
         self.store = store
         self.google = google
@@ -66,12 +68,21 @@ class Executor:
         self.settings = settings
         self._clock = clock
         self._retry_max_seconds = retry_max_seconds
+        self._create_settle = timedelta(seconds=create_settle_seconds)
         self.zoom_down: ZoomError | None = None
         """Zoom failed in a way that will fail every request this pass: stop sending them."""
         self._hosts_at_limit: dict[str, datetime] = {}
+        self._owner: str | None = None
+        self._guard: Callable[[], None] = lambda: None
 
     def new_pass(self) -> None:
         self.zoom_down = None
+
+    def work_for(self, owner: str | None, guard: Callable[[], None]) -> None:
+        """Whose lease the journal writes are fenced by, and the check made before each
+        request that changes Zoom or Google (it raises when the lease is gone)."""
+        self._owner = owner
+        self._guard = guard
 
     def carry_out(
         self, event: Event, link: Link | None, decision: Plan, report: CalendarReport
@@ -115,17 +126,33 @@ class Executor:
     ) -> Meeting:
         found: Meeting | None = None
         if step is Step.FIND_OR_CREATE:
-            host = link.host if link and link.host else spec.host
-            found = self._zoom_call(lambda: self.zoom.find_meeting(host, reference))
+            assert link is not None
+            found = self._find(link, link.host or spec.host)
         elif step is Step.ADOPT:
             found = self._adoptable(event, reference)
         if found is None:
             return self._create(event, spec, reference, report)
-        self.store.record_meeting(event.calendar_id, event.id, reference, found, spec.host)
+        self.store.record_meeting(
+            event.calendar_id, event.id, reference, found, spec.host, self._clock(), self._owner
+        )
         report.meetings_adopted += 1
         log.info(
             "event %s %r: found its meeting %s, reusing it", where(event), event.summary, found.id
         )
+        return found
+
+    def _find(self, link: Link, host: str) -> Meeting | None:
+        """The meeting an earlier create of unknown outcome made, if Zoom has it.
+
+        Not found is trusted only once that create can no longer be under way: a syncd that
+        was killed mid-request may have left it still travelling to Zoom."""
+        found = self._zoom_call(lambda: self.zoom.find_meeting(host, link.reference))
+        settled_at = (link.create_sent_at or self._clock()) + self._create_settle
+        if found is None and link.create_sent_at is not None and self._clock() < settled_at:
+            pending = ZoomError(
+                f"a create sent at {link.create_sent_at:%H:%M:%S} UTC may still reach Zoom"
+            )
+            raise StepFailed(pending, retry_at=settled_at)
         return found
 
     def _adoptable(self, event: Event, reference: str) -> Meeting | None:
@@ -149,7 +176,10 @@ class Executor:
             raise StepFailed(limit, retry_at=blocked_until, create_refused=True)
         if self.zoom_down is not None:
             raise StepFailed(self.zoom_down, create_refused=True)
-        self.store.begin_create(event.calendar_id, event.id, reference, spec.host, self._clock())
+        self._guard()
+        self.store.begin_create(
+            event.calendar_id, event.id, reference, spec.host, self._clock(), self._owner
+        )
         try:
             meeting = self._zoom_call(lambda: self.zoom.create_meeting(spec))
         except StepFailed as failure:
@@ -160,7 +190,9 @@ class Executor:
                 isinstance(cause, ZoomUnavailable) and not cause.retry_safe
             )
             raise
-        self.store.record_meeting(event.calendar_id, event.id, reference, meeting, spec.host)
+        self.store.record_meeting(
+            event.calendar_id, event.id, reference, meeting, spec.host, self._clock(), self._owner
+        )
         report.meetings_created += 1
         log.info(
             "event %s %r: created Zoom meeting %s (host %s)%s",
@@ -184,11 +216,16 @@ class Executor:
         whether the meeting exists, so that it is on record, and stop retrying."""
         assert link is not None
         if link.state is LinkState.CREATING and link.host:
-            host = link.host
-            found = self._zoom_call(lambda: self.zoom.find_meeting(host, link.reference))
+            found = self._find(link, link.host)
             if found is not None:
                 self.store.record_meeting(
-                    link.calendar_id, link.event_id, link.reference, found, host
+                    link.calendar_id,
+                    link.event_id,
+                    link.reference,
+                    found,
+                    link.host,
+                    self._clock(),
+                    self._owner,
                 )
         self.store.settle(link.calendar_id, link.event_id)
 
@@ -218,6 +255,7 @@ class Executor:
                 return
             if _shows(event, info, properties):
                 break
+            self._guard()
             try:
                 event = self.google.patch_event(
                     event,
@@ -239,7 +277,7 @@ class Executor:
                 raise StepFailed(exc) from exc
         else:
             raise StepFailed(Conflict(f"event {event.id} kept changing while syncd wrote it"))
-        self.store.record_linked(event.calendar_id, event.id)
+        self.store.record_linked(event.calendar_id, event.id, self._owner)
 
     def _reread(self, event: Event) -> Event:
         try:

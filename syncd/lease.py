@@ -1,7 +1,9 @@
 """One syncd at a time per calendar: a lease in the database, renewed on a timer of its own.
 
-The timer keeps the lease alive while a pass waits on a slow request; a daemon that dies stops
-renewing, and another can take the calendar over once the lease has run out.
+The timer keeps the lease alive while a pass waits on a slow request; a syncd that dies stops
+renewing, and another can take the calendar over once the lease has run out (at once, when
+the dead one ran on the same machine). A holder that cannot prove it still holds the lease,
+because its renewals failed or it was paused, stops before its next request.
 """
 
 from __future__ import annotations
@@ -10,27 +12,43 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from types import TracebackType
 
-from syncd.store import Store, StoreError
+from syncd.store import LeaseLost, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 
+@cache
+def _machine() -> str:
+    """This boot of this machine and this pid namespace: where a pid means one process."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return "unknown"
+    return f"{boot}.{namespace}"
+
+
 def owner_name() -> str:
-    """Who holds a lease: readable for an administrator, unique per process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a lease: host:pid for an administrator, then what makes it unique."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_machine()}:{uuid.uuid4().hex[:8]}"
 
 
 def is_dead_local_owner(owner: str) -> bool:
-    """The owner was a process on this machine that no longer runs (killed, crashed).
+    """The owner was a process of this machine, boot and pid namespace that no longer runs.
 
     A reused pid looks alive, which only means waiting for the lease to run out."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdecimal():
+    parts = owner.split(":")
+    if len(parts) != 4 or _machine() == "unknown":
+        return False
+    host, pid, machine, _ = parts
+    if host != socket.gethostname() or machine != _machine() or not pid.isdecimal():
         return False
     try:
         os.kill(int(pid), 0)
@@ -48,34 +66,27 @@ class CalendarBusy(Exception):
 class CalendarLease:
     def __init__(self, store: Store, calendar_id: str, owner: str, seconds: float) -> None:
         self._store = store
-        self._calendar_id = calendar_id
-        self._owner = owner
+        self.calendar_id = calendar_id
+        self.owner = owner
         self._ttl = timedelta(seconds=seconds)
         self._stop = threading.Event()
-        self.lost = threading.Event()
+        self._lost = threading.Event()
+        self._valid_until = 0.0
         self._renewer = threading.Thread(
             target=self._renew_until_stopped, name=f"lease {calendar_id}", daemon=True
         )
 
     def __enter__(self) -> CalendarLease:
+        started = time.monotonic()
         if not self._acquire():
-            raise CalendarBusy(f"calendar {self._calendar_id!r} is being synced by another syncd")
+            holder = self._store.calendar(self.calendar_id)
+            raise CalendarBusy(
+                f"calendar {self.calendar_id!r} is in work by {holder.lease_owner} "
+                f"(lease until {holder.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC)"
+            )
+        self._valid_until = started + self._ttl.total_seconds()
         self._renewer.start()
         return self
-
-    def _acquire(self) -> bool:
-        now = datetime.now(UTC)
-        if self._store.acquire_lease(self._calendar_id, self._owner, now + self._ttl, now):
-            return True
-        holder = self._store.lease_owner(self._calendar_id)
-        if holder is None or not is_dead_local_owner(holder):
-            return False
-        log.info(
-            "calendar %s: taking over from %s, which is no longer running",
-            self._calendar_id,
-            holder,
-        )
-        return self._store.take_over_lease(self._calendar_id, holder, self._owner, now + self._ttl)
 
     def __exit__(
         self,
@@ -85,20 +96,39 @@ class CalendarLease:
     ) -> None:
         self._stop.set()
         self._renewer.join()
-        if not self.lost.is_set():
-            self._store.release_lease(self._calendar_id, self._owner)
+        if not self._lost.is_set():
+            self._store.release_lease(self.calendar_id, self.owner)
+
+    def check(self) -> None:
+        """Raise LeaseLost unless the lease is surely still ours (call before each request)."""
+        if self._lost.is_set() or time.monotonic() >= self._valid_until:
+            self._lost.set()
+            raise LeaseLost(f"calendar {self.calendar_id!r}: lease lost or run out")
+
+    def _acquire(self) -> bool:
+        now = datetime.now(UTC)
+        if self._store.acquire_lease(self.calendar_id, self.owner, now + self._ttl, now):
+            return True
+        holder = self._store.lease_owner(self.calendar_id)
+        if holder is None or not is_dead_local_owner(holder):
+            return False
+        log.info(
+            "calendar %s: taking over from %s, which is no longer running", self.calendar_id, holder
+        )
+        return self._store.take_over_lease(self.calendar_id, holder, self.owner, now + self._ttl)
 
     def _renew_until_stopped(self) -> None:
-        interval = self._ttl.total_seconds() / 3
-        while not self._stop.wait(interval):
+        while not self._stop.wait(self._ttl.total_seconds() / 3):
+            started = time.monotonic()
             try:
                 renewed = self._store.renew_lease(
-                    self._calendar_id, self._owner, datetime.now(UTC) + self._ttl
+                    self.calendar_id, self.owner, datetime.now(UTC) + self._ttl
                 )
             except StoreError as exc:
-                log.warning("calendar %s: cannot renew the lease: %s", self._calendar_id, exc)
+                log.warning("calendar %s: cannot renew the lease: %s", self.calendar_id, exc)
                 continue
             if not renewed:
-                log.error("calendar %s: lease lost to another syncd", self._calendar_id)
-                self.lost.set()
+                log.error("calendar %s: lease lost to another syncd", self.calendar_id)
+                self._lost.set()
                 return
+            self._valid_until = started + self._ttl.total_seconds()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from syncd.store import Store
@@ -46,21 +46,32 @@ def collect(store: Store) -> dict[str, Any]:
     }
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: dict[str, Any], now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
     lines = ["CALENDAR                                   LAST SUCCESS               LAST ERROR"]
     for cal in report["calendars"]:
         success = cal["last_success_at"] or "never"
         lines.append(f"{cal['id'][:42]:<42} {success:<26} {cal['last_error'] or '-'}")
         if cal["in_work_by"]:
-            holder, until = cal["in_work_by"], cal["lease_expires_at"]
-            lines.append(f"  in work by {holder} (lease until {until})")
+            until = cal["lease_expires_at"]
+            expired = " (expired)" if datetime.fromisoformat(until) < now else ""
+            lines.append(f"  in work by {cal['in_work_by']}, lease until {until}{expired}")
     if not report["calendars"]:
         lines.append("(no pass has run yet)")
     counts = ", ".join(f"{n} {state}" for state, n in report["links"].items()) or "none"
-    lines += ["", f"Meetings: {counts}", f"Queued for retry: {len(report['queued'])}"]
-    for item in report["queued"]:
-        lines.append(
-            f"  {item['calendar_id']}/{item['event_id']}  {item['state']}  "
-            f"attempt {item['attempts']}, next {item['next_attempt_at']}: {item['last_error']}"
-        )
+    lines += ["", f"Meetings: {counts}", f"Events with work left: {len(report['queued'])}"]
+    lines += [
+        f"  {item['calendar_id']}/{item['event_id']}: {_work_left(item)}"
+        for item in report["queued"]
+    ]
     return "\n".join(lines)
+
+
+def _work_left(item: dict[str, Any]) -> str:
+    if item["last_error"]:
+        return (
+            f"{item['state']}; attempt {item['attempts']} failed: {item['last_error']}; "
+            f"next try {item['next_attempt_at']}"
+        )
+    resumes = item["next_attempt_at"]
+    return f"{item['state']}; a step was under way or cut short, resumed from {resumes}"

@@ -31,7 +31,7 @@ def test_migrations_build_exactly_the_models(store):
 
 
 def test_one_event_has_at_most_one_link(store):
-    store.begin_create("cal", "ev", "syncd-ref:1", "me", datetime.now(UTC))
+    store.begin_create("cal", "ev", "syncd-ref:1", "me", datetime.now(UTC), None)
     now = datetime.now(UTC)
     row = dict(
         calendar_id="cal",
@@ -48,11 +48,17 @@ def test_one_event_has_at_most_one_link(store):
 
 
 def test_journal_steps_are_committed_as_they_happen(store, tmp_path):
-    store.begin_create("cal", "ev", "syncd-ref:1", "me", datetime.now(UTC))
+    store.begin_create("cal", "ev", "syncd-ref:1", "me", datetime.now(UTC), None)
     again = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
     assert again.links("cal", ["ev"])["ev"].state is LinkState.CREATING
     store.record_meeting(
-        "cal", "ev", "syncd-ref:1", Meeting(id=2**33 + 5, join_url="https://j", password="p"), "me"
+        "cal",
+        "ev",
+        "syncd-ref:1",
+        Meeting(id=2**33 + 5, join_url="https://j", password="p"),
+        "me",
+        datetime.now(UTC),
+        None,
     )
     link = again.links("cal", ["ev"])["ev"]
     assert (link.state, link.meeting_id) == (LinkState.CREATED, 2**33 + 5)

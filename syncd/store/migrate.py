@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncd.store.repository import StoreError
+from syncd.store.base import StoreError
 
 
 def _alembic_config() -> Config:

@@ -133,7 +133,7 @@ def test_status_shows_calendars_and_meetings(syncd, config_file, google_sim):
     assert result.returncode == 0
     assert CALENDAR in result.stdout
     assert "Meetings: 1 linked" in result.stdout
-    assert "Queued for retry: 0" in result.stdout
+    assert "Events with work left: 0" in result.stdout
 
 
 def test_status_before_any_pass_says_what_to_do(syncd, config_file):
@@ -194,3 +194,22 @@ def test_unusable_database_is_one_line_and_exit_1(syncd, config, tmp_path):
     result = syncd("--config", str(path), "sync")
     assert result.returncode == 1
     assert "unable to open database file" in one_line_error(result)
+
+
+def test_sync_skips_a_calendar_another_syncd_holds_and_says_who(syncd, config_file, config):
+    from datetime import UTC, datetime, timedelta
+
+    from syncd.store import Store
+    from syncd.store.migrate import upgrade
+
+    store = Store.open(config.sync.database_url)
+    upgrade(store.engine)
+    now = datetime.now(UTC)
+    store.acquire_lease(CALENDAR, "other-host:4242:x:y", now + timedelta(minutes=1), now)
+    store.close()
+
+    result = syncd("--config", str(config_file), "sync")
+    assert result.returncode == 1
+    assert "primary: skipped: calendar 'primary' is in work by other-host:4242:x:y" in result.stdout
+    status = syncd("--config", str(config_file), "status")
+    assert "in work by other-host:4242:x:y" in status.stdout

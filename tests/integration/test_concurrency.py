@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from syncd import status
@@ -68,7 +69,7 @@ def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
     import subprocess
     import sys
 
-    from syncd.lease import CalendarLease, is_dead_local_owner
+    from syncd.lease import CalendarLease, is_dead_local_owner, owner_name
 
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -76,11 +77,13 @@ def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
         text=True,
         check=True,
     ).stdout.strip()
-    dead = f"{socket.gethostname()}:{gone}:abcd1234"
-    alive = f"{socket.gethostname()}:{os.getpid()}:abcd1234"
+    host, pid, machine, nonce = owner_name().split(":")
+    assert (host, pid) == (socket.gethostname(), str(os.getpid()))
+    dead = f"{host}:{gone}:{machine}:{nonce}"
     assert is_dead_local_owner(dead)
-    assert not is_dead_local_owner(alive)
-    assert not is_dead_local_owner(f"another-host:{gone}:abcd1234")
+    assert not is_dead_local_owner(owner_name())
+    assert not is_dead_local_owner(f"another-host:{gone}:{machine}:{nonce}")
+    assert not is_dead_local_owner(f"{host}:{gone}:another-boot.1:{nonce}")
 
     store = make_app().store
     now = datetime.now(UTC)
@@ -88,3 +91,54 @@ def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
     with CalendarLease(store, CALENDAR, "new-owner", 60):
         assert store.lease_owner(CALENDAR) == "new-owner"
     assert store.lease_owner(CALENDAR) is None
+
+
+def with_lease(config, seconds: float):
+    return config.model_copy(
+        update={"sync": config.sync.model_copy(update={"lease_seconds": seconds})}
+    )
+
+
+def test_the_lease_is_renewed_while_a_long_pass_runs(google_sim, zoom_sim, make_app, config):
+    seed(google_sim, 12)
+    zoom_sim.latency = 0.25  # a pass of about 3 s against a lease of 1 s
+    first, second = make_app(with_lease(config, 1)), make_app(with_lease(config, 1))
+    worker = threading.Thread(target=first.run_pass)
+    worker.start()
+    time.sleep(2)
+
+    report = second.run_pass()
+    worker.join()
+
+    assert report.calendars[0].busy
+    assert len(zoom_sim.meetings()) == 12
+
+
+def test_a_syncd_that_lost_its_lease_writes_nothing_more(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    seed(google_sim, 1)
+    zoom_sim.inject("meetings.create", hang=1.0)  # Zoom creates it, slowly
+    app = make_app()
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(report=app.run_pass()))
+    worker.start()
+    while not zoom_sim.in_flight("meetings.create"):
+        time.sleep(0.01)
+    holder = app.store.lease_owner(CALENDAR)
+    now = datetime.now(UTC)
+    assert app.store.take_over_lease(CALENDAR, holder, "other-host:1:x:y", now)  # expired now
+    worker.join()
+
+    report = outcome["report"]
+    assert "now in work by other-host:1:x:y" in report.calendars[0].error
+    assert google_sim.count("events.patch") == 0
+    assert app.store.calendar(CALENDAR).sync_token is None
+    (link,) = app.store.all_links()
+    assert link.state == "creating" and link.meeting_id is None
+
+    # Whoever works on the calendar next finds the meeting instead of making another.
+    clock.advance(minutes=3)
+    assert make_app().run_pass().ok
+    assert len(zoom_sim.meetings()) == 1
+    assert google_sim.count("events.patch") == 1

@@ -15,18 +15,24 @@ from tests.conftest import CALENDAR, when
 from tests.integration.test_cli import toml_for
 
 
-def sync_process(config, zoom_sim, tmp_path) -> subprocess.Popen:
+def sync_process(config, zoom_sim, tmp_path, *, capture: bool = False) -> subprocess.Popen:
     path = tmp_path / "config.toml"
-    path.write_text(toml_for(config))
+    path.write_text(
+        toml_for(config).replace(
+            "[sync]", f"[sync]\nretry_max_seconds = {config.sync.retry_max_seconds}"
+        )
+    )
     env = os.environ | {
         "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
         "ZOOM_CLIENT_ID": zoom_sim.client_id,
         "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
     }
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-m", "syncd", "--config", str(path), "sync"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
+        text=True,
         env=env,
     )
 
@@ -57,11 +63,71 @@ def test_restart_after_kill_9_finishes_without_a_duplicate(
     sim.inject(route, hang=1.5, status=None if reaches_zoom else 503)
     process = sync_process(config, zoom_sim, tmp_path)
     kill_when(process, lambda: sim.in_flight(route) > 0)
-    time.sleep(1.7)  # the simulator finishes the request the dead process sent
 
-    report = make_app().run_pass()
+    # Restarted at once, while the dead process's request may still reach Zoom: a create of
+    # unknown outcome is not repeated until it can no longer be under way.
+    restarted = make_app()
+    restarted.run_pass()
+    while sim.in_flight(route):
+        time.sleep(0.05)
+    clock.advance(minutes=2)
+    report = restarted.run_pass()
 
     assert report.ok, report
     assert len(zoom_sim.meetings()) == 1
     description = google_sim.event(CALENDAR, event_id)["description"]
     assert find_block(description).meeting_id == zoom_sim.meetings()[0]["id"]
+
+
+def test_kill_9_while_retrying_a_queued_event_is_finished_later(
+    google_sim, zoom_sim, make_app, config, tmp_path, clock
+):
+    # The event is queued (Zoom refused it) and the sync token moved on: Google will not list
+    # it again, so only the journal can bring the interrupted retry back.
+    quick_retry = config.model_copy(
+        update={"sync": config.sync.model_copy(update={"retry_max_seconds": 0.2})}
+    )
+    event_id = google_sim.put_event(CALENDAR, {"summary": "Planning #zoom", **when()})["id"]
+    zoom_sim.inject(
+        "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
+    )
+    make_app(quick_retry).run_pass()
+    time.sleep(0.3)
+    zoom_sim.inject("meetings.create", hang=1.0)
+    process = sync_process(quick_retry, zoom_sim, tmp_path)
+    kill_when(process, lambda: zoom_sim.in_flight("meetings.create") > 0)
+    while zoom_sim.in_flight("meetings.create"):
+        time.sleep(0.05)
+
+    clock.advance(minutes=3)
+    report = make_app(quick_retry).run_pass()
+
+    assert report.ok, report
+    assert len(zoom_sim.meetings()) == 1
+    description = google_sim.event(CALENDAR, event_id)["description"]
+    assert find_block(description).meeting_id == zoom_sim.meetings()[0]["id"]
+
+
+def test_ctrl_c_during_sync_finishes_the_event_in_hand(
+    google_sim, zoom_sim, make_app, config, tmp_path
+):
+    for i in range(30):
+        google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i / 10)})
+    zoom_sim.latency = 0.05
+    process = sync_process(config, zoom_sim, tmp_path, capture=True)
+    deadline = time.monotonic() + 30
+    while zoom_sim.count("meetings.create") < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert "stopping after the event in hand" in stderr
+    assert "meetings created" in stdout
+    app = make_app()
+    assert all(link.state == "linked" for link in app.store.all_links())
+    zoom_sim.latency = 0
+    assert app.run_pass().ok
+    assert len(zoom_sim.meetings()) == 30

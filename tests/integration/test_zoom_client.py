@@ -141,8 +141,12 @@ def test_token_is_replaced_before_zoom_expires_it(zoom_sim, zoom_credentials):
     import time
 
     zoom_sim.token_lifetime = 2  # syncd renews at half the lifetime when it is this short
-    client = ZoomClient(zoom_credentials, api_base_url=zoom_sim.api_base_url,
-                        token_url=zoom_sim.token_url, retry=FAST_RETRY)
+    client = ZoomClient(
+        zoom_credentials,
+        api_base_url=zoom_sim.api_base_url,
+        token_url=zoom_sim.token_url,
+        retry=FAST_RETRY,
+    )
     client.user_email("me")
     client.user_email("me")
     time.sleep(1.2)

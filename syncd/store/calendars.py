@@ -1,0 +1,128 @@
+"""Per-calendar state: the sync token, the last pass, and the lease that keeps two syncd
+processes from working on one calendar at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+
+from syncd.store.base import StoreBase
+from syncd.store.models import CalendarRow, utcnow
+
+
+@dataclass(frozen=True)
+class CalendarState:
+    id: str
+    sync_token: str | None = None
+    time_zone: str | None = None
+    last_pass_started_at: datetime | None = None
+    last_pass_finished_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+
+
+def _calendar(row: CalendarRow) -> CalendarState:
+    return CalendarState(
+        id=row.id,
+        sync_token=row.sync_token,
+        time_zone=row.time_zone,
+        last_pass_started_at=row.last_pass_started_at,
+        last_pass_finished_at=row.last_pass_finished_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+    )
+
+
+class CalendarStore(StoreBase):
+    def calendar(self, calendar_id: str) -> CalendarState:
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id)
+            return _calendar(row) if row is not None else CalendarState(id=calendar_id)
+
+    def calendars(self) -> list[CalendarState]:
+        with self._transaction() as session:
+            return [
+                _calendar(r) for r in session.scalars(select(CalendarRow).order_by(CalendarRow.id))
+            ]
+
+    def start_pass(self, calendar_id: str) -> None:
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
+            row.last_pass_started_at = utcnow()
+            session.add(row)
+
+    def finish_pass(
+        self, calendar_id: str, *, sync_token: str | None, time_zone: str | None, error: str | None
+    ) -> None:
+        """Record the end of a pass; the sync token advances only when one is given."""
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
+            now = utcnow()
+            row.last_pass_finished_at = now
+            row.last_error = error
+            if error is None:
+                row.last_success_at = now
+            if sync_token is not None:
+                row.sync_token = sync_token
+            if time_zone:
+                row.time_zone = time_zone
+            session.add(row)
+
+    def acquire_lease(self, calendar_id: str, owner: str, until: datetime, now: datetime) -> bool:
+        """Take (or extend) the calendar's lease unless another live owner holds it."""
+        free = or_(
+            CalendarRow.lease_owner.is_(None),
+            CalendarRow.lease_owner == owner,
+            CalendarRow.lease_expires_at < now,
+        )
+        with self._transaction() as session:
+            if session.get(CalendarRow, calendar_id) is None:
+                session.add(CalendarRow(id=calendar_id))
+                session.flush()
+            taken = session.execute(
+                update(CalendarRow)
+                .where(CalendarRow.id == calendar_id, free)
+                .values(lease_owner=owner, lease_expires_at=until)
+            )
+            return taken.rowcount == 1
+
+    def lease_owner(self, calendar_id: str) -> str | None:
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id)
+            return row.lease_owner if row is not None else None
+
+    def take_over_lease(
+        self, calendar_id: str, dead_owner: str, owner: str, until: datetime
+    ) -> bool:
+        """Take the lease of an owner known to be dead, unless someone else was quicker."""
+        return self._update_held_lease(
+            calendar_id, dead_owner, lease_owner=owner, lease_expires_at=until
+        )
+
+    def renew_lease(self, calendar_id: str, owner: str, until: datetime) -> bool:
+        """Extend a lease this owner still holds; False when it was lost."""
+        return self._update_held_lease(calendar_id, owner, lease_expires_at=until)
+
+    def release_lease(self, calendar_id: str, owner: str) -> None:
+        self._update_held_lease(calendar_id, owner, lease_owner=None, lease_expires_at=None)
+
+    def _update_held_lease(self, calendar_id: str, owner: str, **values: object) -> bool:
+        with self._transaction() as session:
+            changed = session.execute(
+                update(CalendarRow)
+                .where(CalendarRow.id == calendar_id, CalendarRow.lease_owner == owner)
+                .values(**values)
+            )
+            return changed.rowcount == 1
+
+    def forget_sync_token(self, calendar_id: str) -> None:
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id)
+            if row is not None:
+                row.sync_token = None
