@@ -32,7 +32,7 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = EXIT_CONFIG) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: Any = None) -> None:
         click.echo(f"syncd: {self.message}", err=True)

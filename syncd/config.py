@@ -34,13 +34,13 @@ class _Section(BaseModel):
 
 class SyncSection(_Section):
     tag: NonEmpty = "#zoom"
-    interval_seconds: float = Field(60.0, gt=0)
+    interval_seconds: Annotated[float, Field(gt=0)] = 60.0
     database_url: NonEmpty = "sqlite:////var/lib/syncd/syncd.db"
     on_cancel: Literal["delete", "keep"] = "delete"
     all_day: AllDayPolicy = AllDayPolicy.NO_FIXED_TIME
-    lookback_days: int = Field(7, ge=0)
-    retry_max_seconds: float = Field(3600.0, gt=0)
-    lease_seconds: float = Field(60.0, ge=1)
+    lookback_days: Annotated[int, Field(ge=0)] = 7
+    retry_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    lease_seconds: Annotated[float, Field(ge=1)] = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
@@ -50,7 +50,7 @@ class GoogleSection(_Section):
     calendars: list[NonEmpty] = Field(default_factory=lambda: ["primary"], min_length=1)
     api_endpoint: str = ""
     send_updates: Literal["none", "all", "externalOnly"] = "none"
-    timeout_seconds: float = Field(30.0, gt=0)
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     @property
     def credentials_path(self) -> Path:
@@ -62,7 +62,7 @@ class ZoomSection(_Section):
     api_base_url: NonEmpty = "https://api.zoom.us/v2"
     token_url: NonEmpty = "https://zoom.us/oauth/token"
     host: NonEmpty = "me"
-    timeout_seconds: float = Field(30.0, gt=0)
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
 
 
 class Config(_Section):

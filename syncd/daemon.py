@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -36,6 +37,7 @@ class Daemon:
         )
 
     def _pass(self) -> None:
+        started = time.monotonic()
         try:
             report = self.app.run_pass()
         except StoreError as exc:
@@ -44,6 +46,14 @@ class Daemon:
         except Exception:  # the loop must outlive any one pass; a bug deserves its traceback
             log.exception("sync pass failed")
             return
+        took, interval = time.monotonic() - started, self.app.config.sync.interval_seconds
+        if took > interval:
+            log.info(
+                "the pass took %.0f s, longer than interval_seconds (%g s): the passes that "
+                "fell due meanwhile were skipped, not stacked",
+                took,
+                interval,
+            )
         failures = sum(len(c.failures) for c in report.calendars)
         errors = sum(1 for c in report.calendars if c.error)
         self._notifier.notify(

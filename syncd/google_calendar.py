@@ -234,11 +234,11 @@ class GoogleCalendar:
             query["timeMin"] = time_min.isoformat()
         page_token: str | None = None
         while True:
-            page = self._execute(
-                lambda service, token=page_token: service.events().list(**query, pageToken=token),
-                calendar_id,
-                "list events",
-            )
+
+            def list_page(service: Any, token: str | None = page_token) -> Any:
+                return service.events().list(**query, pageToken=token)
+
+            page = self._execute(list_page, calendar_id, "list events")
             page_token = page.get("nextPageToken")
             yield ChangePage(
                 events=[parse_event(calendar_id, item) for item in page.get("items", [])],

@@ -7,7 +7,15 @@ import os
 import sys
 
 _SYSLOG_PRIORITY = {"DEBUG": 7, "INFO": 6, "WARNING": 4, "ERROR": 3, "CRITICAL": 2}
-_NOISY = ("httpx", "httpcore", "googleapiclient", "google_auth_httplib2", "apscheduler", "alembic")
+_QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "googleapiclient": logging.WARNING,
+    "google_auth_httplib2": logging.WARNING,
+    "alembic": logging.WARNING,
+    # It warns of every run skipped while a long pass goes on; the daemon says so itself.
+    "apscheduler": logging.ERROR,
+}
 
 
 class JournalFormatter(logging.Formatter):
@@ -26,5 +34,5 @@ def setup_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in _NOISY:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    for name, quiet_level in _QUIET.items():
+        logging.getLogger(name).setLevel(quiet_level)

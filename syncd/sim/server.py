@@ -13,9 +13,9 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -91,7 +91,7 @@ class SimServer:
         raise NotImplementedError
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> SimServer:
+    def start(self) -> Self:
         self._server = make_server("127.0.0.1", self._port, self._wsgi, threaded=True)
         # serve_forever polls for shutdown(); its default 0.5 s made every stop() take 0.5 s.
         self._thread = threading.Thread(
@@ -110,7 +110,7 @@ class SimServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> SimServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -204,7 +204,7 @@ class SimServer:
             with self._lock:
                 self._in_flight[route] -= 1
 
-    def _handle(self, route: str, request: Request, values: dict[str, Any]) -> Response:
+    def _handle(self, route: str, request: Request, values: Mapping[str, Any]) -> Response:
         if self.latency:
             time.sleep(self.latency)
         fault = self._take_fault(route)

@@ -139,7 +139,7 @@ class ZoomSim(SimServer):
             "verified": 1,
         }
         with self._lock:
-            self._users[user["id"]] = user
+            self._users[str(user["id"])] = user
         return dict(user)
 
     def meeting(self, meeting_id: int) -> dict[str, Any]:

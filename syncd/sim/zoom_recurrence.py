@@ -54,7 +54,10 @@ def _checks(rec: dict[str, Any]) -> list[tuple[str, bool]]:
     interval = as_int(rec.get("repeat_interval", 1))
     end_times = as_int(rec.get("end_times", 1))
     checks = [
-        ("repeat_interval", interval is not None and 1 <= interval <= MAX_INTERVAL[kind]),
+        (
+            "repeat_interval",
+            interval is not None and 1 <= interval <= MAX_INTERVAL.get(kind or 0, 0),
+        ),
         ("end_times", end_times is not None and 1 <= end_times <= MAX_OCCURRENCES),
         ("end_date_time", "end_date_time" not in rec or _end_date_ok(rec)),
     ]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
-from syncd.store.base import StoreBase
+from syncd.store.base import StoreBase, rowcount
 from syncd.store.models import CalendarRow, utcnow
 
 
@@ -75,12 +75,9 @@ class CalendarStore(StoreBase):
             session.add(row)
 
     def acquire_lease(self, calendar_id: str, owner: str, until: datetime, now: datetime) -> bool:
-        """Take (or extend) the calendar's lease unless another live owner holds it."""
-        free = or_(
-            CalendarRow.lease_owner.is_(None),
-            CalendarRow.lease_owner == owner,
-            CalendarRow.lease_expires_at < now,
-        )
+        """Take the calendar's lease unless it is held and not yet run out (by anyone, this
+        owner included: two passes of one process must not overlap either)."""
+        free = or_(CalendarRow.lease_owner.is_(None), CalendarRow.lease_expires_at < now)
         with self._transaction() as session:
             if session.get(CalendarRow, calendar_id) is None:
                 session.add(CalendarRow(id=calendar_id))
@@ -90,7 +87,7 @@ class CalendarStore(StoreBase):
                 .where(CalendarRow.id == calendar_id, free)
                 .values(lease_owner=owner, lease_expires_at=until)
             )
-            return taken.rowcount == 1
+            return rowcount(taken) == 1
 
     def lease_owner(self, calendar_id: str) -> str | None:
         with self._transaction() as session:
@@ -119,7 +116,7 @@ class CalendarStore(StoreBase):
                 .where(CalendarRow.id == calendar_id, CalendarRow.lease_owner == owner)
                 .values(**values)
             )
-            return changed.rowcount == 1
+            return rowcount(changed) == 1
 
     def forget_sync_token(self, calendar_id: str) -> None:
         with self._transaction() as session:

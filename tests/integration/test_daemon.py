@@ -74,3 +74,21 @@ def test_sigterm_mid_pass_finishes_the_event_in_hand(
     zoom_sim.latency = 0
     assert app.run_pass().ok
     assert len(zoom_sim.meetings()) == 40
+
+
+def test_a_pass_longer_than_the_interval_is_not_overlapped(google_sim, zoom_sim, config,
+                                                           tmp_path):
+    for i in range(10):
+        google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i / 10)})
+    zoom_sim.latency = 0.2  # a first pass of about 2.5 s, against an interval of 0.2 s
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=0.2)
+    try:
+        wait_for(lambda: google_sim.count("events.patch") == 10)
+        time.sleep(1)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, stderr
+    assert len(zoom_sim.meetings()) == 10
+    assert zoom_sim.count("meetings.create") == 10
+    assert "in work by" not in stderr  # no second pass of this daemon ever started alongside
