@@ -41,9 +41,10 @@ def sqlite_file(database_url: str) -> Path | None:
         url = make_url(database_url)
     except ArgumentError:
         return None
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None
-    return Path(url.database)
+    return Path(database)
 
 
 def make_engine(database_url: str) -> Engine:
