@@ -70,6 +70,9 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = _config_path(config_path)
 
 
+_LEVELS = ["debug", "info", "warning", "error"]
+
+
 def _load(ctx: click.Context) -> Config:
     with reported():
         config = load_config(ctx.obj)
@@ -113,10 +116,14 @@ def _summarise(report: PassReport) -> int:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="On a terminal, a line per action too.")
 @click.pass_context
-def sync(ctx: click.Context, dry_run: bool) -> None:
+def sync(ctx: click.Context, dry_run: bool, verbose: bool) -> None:
     """Run one pass over every calendar, then exit (1: some events queued for retry)."""
     config = _load(ctx)
+    if sys.stderr.isatty() and not verbose and not dry_run:
+        # A progress line instead of a line per action; problems are still shown.
+        setup_logging(max(config.sync.log_level, "warning", key=_LEVELS.index))
     with reported():
         app = App.build(
             config, resolve_zoom_credentials(), dry_run=dry_run, on_progress=_progress_printer()
@@ -127,7 +134,7 @@ def sync(ctx: click.Context, dry_run: bool) -> None:
         finally:
             app.close()
     if sys.stderr.isatty():
-        click.echo("", err=True)
+        click.echo("\r\033[K", err=True, nl=False)  # the progress line gives way to the summary
     code = _summarise(report)
     ctx.exit(EXIT_INTERRUPTED if app.engine.stopping else code)
 

@@ -30,7 +30,9 @@ def setup_logging(level: str = "info") -> None:
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(JournalFormatter("%(message)s"))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        # On a terminal each line first clears the progress line `syncd sync` keeps updating.
+        clear = "\r\033[K" if sys.stderr.isatty() else ""
+        handler.setFormatter(logging.Formatter(clear + "%(asctime)s %(levelname)-7s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -213,3 +213,42 @@ def test_sync_skips_a_calendar_another_syncd_holds_and_says_who(syncd, config_fi
     assert "primary: skipped: calendar 'primary' is in work by other-host:4242:x:y" in result.stdout
     status = syncd("--config", str(config_file), "status")
     assert "in work by other-host:4242:x:y" in status.stdout
+
+
+def test_on_a_terminal_sync_shows_progress_instead_of_a_line_per_action(
+    config_file, google_sim, zoom_sim
+):
+    import pty
+
+    for i in range(5):
+        google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i)})
+    master, terminal = pty.openpty()
+    env = os.environ | {
+        "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
+        "ZOOM_CLIENT_ID": zoom_sim.client_id,
+        "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncd", "--config", str(config_file), "sync"],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+        env=env,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout, _ = process.communicate(timeout=60)
+    os.close(master)
+
+    assert process.returncode == 0
+    assert b"events handled" in shown
+    assert b"created Zoom meeting" not in shown
+    assert "5 meetings created" in stdout

@@ -76,8 +76,7 @@ def test_sigterm_mid_pass_finishes_the_event_in_hand(
     assert len(zoom_sim.meetings()) == 40
 
 
-def test_a_pass_longer_than_the_interval_is_not_overlapped(google_sim, zoom_sim, config,
-                                                           tmp_path):
+def test_a_pass_longer_than_the_interval_is_not_overlapped(google_sim, zoom_sim, config, tmp_path):
     for i in range(10):
         google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i / 10)})
     zoom_sim.latency = 0.2  # a first pass of about 2.5 s, against an interval of 0.2 s
