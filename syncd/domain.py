@@ -79,7 +79,6 @@ class Meeting:
     id: int
     join_url: str
     password: str = ""
-    host_email: str | None = None
     agenda: str = ""
     start_time: str | None = None
     timezone: str | None = None

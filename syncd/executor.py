@@ -202,13 +202,7 @@ class Executor:
             spec.host,
             f"; {spec.note}" if spec.note else "",
         )
-        if spec.start_time and meeting.start_time and meeting.start_time != spec.start_time:
-            log.warning(
-                "meeting %s: Zoom answered start_time %s for %s",
-                meeting.id,
-                meeting.start_time,
-                spec.start_time,
-            )
+        _check_zoom_kept_the_time(spec, meeting)
         return meeting
 
     def _resolve(self, event: Event, link: Link | None) -> None:
@@ -308,6 +302,21 @@ class Executor:
             event_id,
             retry_at.isoformat(timespec="seconds"),
             failure,
+        )
+
+
+def _check_zoom_kept_the_time(spec: MeetingSpec, meeting: Meeting) -> None:
+    """Zoom answers with the start it understood: say so if it is not the one sent."""
+    if spec.start_time is None:
+        return
+    if (meeting.start_time, meeting.timezone) != (spec.start_time, spec.timezone):
+        log.warning(
+            "meeting %s: sent start %s in %s, Zoom answered %s in %s",
+            meeting.id,
+            spec.start_time,
+            spec.timezone,
+            meeting.start_time,
+            meeting.timezone,
         )
 
 

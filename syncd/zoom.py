@@ -100,7 +100,6 @@ def _meeting(data: dict[str, Any]) -> Meeting:
         id=int(data["id"]),
         join_url=data.get("join_url", ""),
         password=data.get("password", ""),
-        host_email=data.get("host_email"),
         agenda=data.get("agenda", ""),
         start_time=data.get("start_time"),
         timezone=data.get("timezone"),

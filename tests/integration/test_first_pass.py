@@ -184,3 +184,21 @@ def test_write_back_uses_if_match_and_the_configured_send_updates(google_sim, ma
     (patch,) = google_sim.calls("events.patch")
     assert patch.headers.get("If-Match") == event["etag"]
     assert patch.query["sendUpdates"] == ["none"]
+
+
+def test_a_start_zoom_understood_differently_is_reported(google_sim, zoom_sim, make_app, caplog):
+    google_sim.put_event(CALENDAR, {"summary": "Call #zoom", **when(hour=9)})
+    answer = {
+        "id": 81234567890,
+        "join_url": "https://zoom.example/j/81234567890",
+        "password": "a1",
+        "agenda": "",
+        "start_time": "2030-01-01T00:00:00Z",
+        "timezone": "America/Los_Angeles",
+    }
+    zoom_sim.inject("meetings.create", status=201, body=answer)
+
+    make_app().run_pass()
+
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "Zoom answered 2030-01-01T00:00:00Z in America/Los_Angeles" in warning.getMessage()
