@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +18,7 @@ import httpx
 from syncd.config import ZoomCredentials
 from syncd.domain import Meeting, MeetingSpec
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
+from syncd.zoom_body import create_body
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ TOKEN_MARGIN_SECONDS = 300
 INVALID_TOKEN = 124
 MEETING_NOT_FOUND = 3001
 LIST_PAGE_SIZE = 300
+NO_CANCEL_EMAILS = {"schedule_for_reminder": "false", "cancel_meeting_reminder": "false"}
+"""Delete parameters: the host (and alternative hosts) and registrants get no e-mail."""
 REQUIRED_SCOPES = (
     # (granular scope of apps made today, classic scope of older apps): either will do.
     ("meeting:write:meeting:admin", "meeting:write:admin"),
@@ -81,18 +84,6 @@ class ZoomUnavailable(ZoomError, TransientError):
 
 def next_utc_midnight(now: datetime) -> datetime:
     return (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def meeting_body(spec: MeetingSpec) -> dict[str, Any]:
-    """The create/update body for a spec: only fields in Zoom's published schema."""
-    body: dict[str, Any] = {"topic": spec.topic, "type": int(spec.type), "agenda": spec.agenda}
-    if spec.start_time is not None:
-        body["start_time"] = spec.start_time
-    if spec.duration is not None:
-        body["duration"] = spec.duration
-    if spec.timezone is not None:
-        body["timezone"] = spec.timezone
-    return body
 
 
 def _meeting(data: dict[str, Any]) -> Meeting:
@@ -269,13 +260,41 @@ class ZoomClient:
             f"users/{quote(spec.host, safe='@')}/meetings",
             "create meeting",
             idempotent=False,
-            json=meeting_body(spec),
+            json=create_body(spec),
         )
         return _meeting(response.json())
 
     def get_meeting(self, meeting_id: int) -> Meeting:
         response = self._request("GET", f"meetings/{meeting_id}", f"get meeting {meeting_id}")
         return _meeting(response.json())
+
+    def update_meeting(self, meeting_id: int, body: Mapping[str, Any]) -> None:
+        """Apply a partial update as given; a PATCH sent twice leaves the same meeting, so it
+        is retried like a read."""
+        self._request(
+            "PATCH", f"meetings/{meeting_id}", f"update meeting {meeting_id}", json=dict(body)
+        )
+
+    def delete_meeting(self, meeting_id: int) -> bool:
+        """Delete without cancellation e-mails. False if Zoom no longer has the meeting: gone
+        is what the caller wants, and a retried delete whose first answer was lost sees 404."""
+        try:
+            self._request(
+                "DELETE",
+                f"meetings/{meeting_id}",
+                f"delete meeting {meeting_id}",
+                params=NO_CANCEL_EMAILS,
+            )
+        except ZoomNotFound:
+            return False
+        return True
+
+    def active_user_emails(self) -> frozenset[str]:
+        """The lower-cased e-mails of the account's active users: one listing answers every
+        "can this organizer host?" question of a pass, instead of a lookup per event."""
+        params = {"status": "active", "page_size": LIST_PAGE_SIZE}
+        users = self._pages("users", "list users", "users", params)
+        return frozenset(str(user["email"]).lower() for user in users)
 
     def user_email(self, user: str) -> str:
         """The e-mail of a Zoom user ("me" or an e-mail), proving the user exists."""
@@ -290,12 +309,18 @@ class ZoomClient:
         return None
 
     def _list_meetings(self, host: str) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"type": "scheduled", "page_size": LIST_PAGE_SIZE}
+        params = {"type": "scheduled", "page_size": LIST_PAGE_SIZE}
+        path = f"users/{quote(host, safe='@')}/meetings"
+        return self._pages(path, "list meetings", "meetings", params)
+
+    def _pages(
+        self, path: str, what: str, key: str, params: Mapping[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """The `key` items of every page of a Zoom list, following next_page_token."""
+        query = dict(params)
         while True:
-            data = self._request(
-                "GET", f"users/{quote(host, safe='@')}/meetings", "list meetings", params=params
-            ).json()
-            yield from data.get("meetings", [])
+            data = self._request("GET", path, what, params=query).json()
+            yield from data.get(key, [])
             if not data.get("next_page_token"):
                 return
-            params["next_page_token"] = data["next_page_token"]
+            query["next_page_token"] = data["next_page_token"]

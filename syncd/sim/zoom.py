@@ -1,8 +1,9 @@
 """A local simulator of Zoom's Server-to-Server OAuth token endpoint and Meeting API.
 
-Routes (names as the request log records them): "token" POST /oauth/token; "users.get" GET
-/v2/users/<user_id>; "meetings.create" POST and "meetings.list" GET /v2/users/<user_id>/meetings;
-"meetings.get" GET, "meetings.update" PATCH and "meetings.delete" DELETE /v2/meetings/<id>.
+Routes (names as the request log records them): "token" POST /oauth/token; "users.list" GET
+/v2/users; "users.get" GET /v2/users/<user_id>; "meetings.create" POST and "meetings.list" GET
+/v2/users/<user_id>/meetings; "meetings.get" GET, "meetings.update" PATCH and "meetings.delete"
+DELETE /v2/meetings/<id>.
 
 It answers with Zoom's own error bodies and limits: 401 code 124 for a missing, unknown or
 expired token; the per-host daily create/update limit and, if configured, a per-second limit
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import math
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -51,11 +53,25 @@ GRANULAR_SCOPES = " ".join(
         "meeting:read:meeting:admin",
         "meeting:read:list_meetings:admin",
         "user:read:user:admin",
+        "user:read:list_users:admin",
     )
 )
 OWNER_EMAIL = "owner@sim.example"
 LIGHT, MEDIUM = "Light", "Medium"  # Zoom's rate-limit labels of the simulated operations
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 300
+USER_STATUSES = ("active", "inactive", "pending")
+USER_LIST_FIELDS = (  # the fields of an item of "List users" that the simulator's users have
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "display_name",
+    "type",
+    "pmi",
+    "timezone",
+    "status",
+    "verified",
+)
 
 
 def _utc_now() -> datetime:
@@ -101,6 +117,7 @@ class ZoomSim(SimServer):
     def rules(self) -> Iterable[Rule]:
         return [
             Rule("/oauth/token", endpoint="token", methods=["POST"]),
+            Rule("/v2/users", endpoint="users.list", methods=["GET"]),
             Rule("/v2/users/<user_id>", endpoint="users.get", methods=["GET"]),
             Rule("/v2/users/<user_id>/meetings", endpoint="meetings.create", methods=["POST"]),
             Rule("/v2/users/<user_id>/meetings", endpoint="meetings.list", methods=["GET"]),
@@ -121,8 +138,14 @@ class ZoomSim(SimServer):
         return f"{self.url}/oauth/token"
 
     # -- test controls -----------------------------------------------------------------------
-    def add_user(self, email: str, time_zone: str = "America/Los_Angeles") -> dict[str, Any]:
-        """Add a user to the account (a possible host); returns it as "Get a user" shows it."""
+    def add_user(
+        self, email: str, time_zone: str = "America/Los_Angeles", *, status: str = "active"
+    ) -> dict[str, Any]:
+        """Add a user to the account (a possible host); returns it as "Get a user" shows it.
+
+        `status` is one of USER_STATUSES: deactivated and pending users are in the account but
+        are left out of "List users" unless asked for.
+        """
         user = {
             "id": secrets.token_urlsafe(16)[:22],
             "email": email,
@@ -134,7 +157,7 @@ class ZoomSim(SimServer):
             "pmi": 1_000_000_000 + secrets.randbelow(8_999_999_999),
             "timezone": time_zone,
             "account_id": self.account_id,
-            "status": "active",
+            "status": status,
             "language": "en-US",
             "verified": 1,
         }
@@ -235,6 +258,25 @@ class ZoomSim(SimServer):
             )
         return other
 
+    def on_users_list(self, request: Request) -> Response:
+        """The account's users with one status (active unless asked), in the order added."""
+        with self._lock:
+            self._authorize(request, MEDIUM)
+            status = request.args.get("status", "active")
+            if status not in USER_STATUSES:
+                raise validation_failed(["status"])
+            found = [_list_user(u) for u in self._users.values() if u["status"] == status]
+        size, start = _page_size(request), _page_start(request)
+        body = {
+            "page_count": math.ceil(len(found) / size),
+            "page_number": start // size + 1,
+            "page_size": size,
+            "total_records": len(found),
+            "next_page_token": _next_page_token(start, size, len(found)),
+            "users": found[start : start + size],
+        }
+        return self.json_response(200, body)
+
     def on_users_get(self, request: Request, user_id: str) -> Response:
         with self._lock:
             self._authorize(request, LIGHT)
@@ -273,7 +315,7 @@ class ZoomSim(SimServer):
         body = {
             "page_size": size,
             "total_records": len(found),
-            "next_page_token": _page_token(start + size) if start + size < len(found) else "",
+            "next_page_token": _next_page_token(start, size, len(found)),
             "meetings": found[start : start + size],
         }
         return self.json_response(200, body)
@@ -368,6 +410,14 @@ class ZoomSim(SimServer):
         self.limits.count_write(host["id"], self.now())
 
 
+def _list_user(user: dict[str, Any]) -> dict[str, Any]:
+    """A user as "List users" shows it: Zoom does not return the id of a pending user."""
+    item = {field: user[field] for field in USER_LIST_FIELDS}
+    if user["status"] == "pending":
+        del item["id"]
+    return item
+
+
 def _json_object(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(request.get_data() or b"{}")
@@ -387,6 +437,11 @@ def _page_size(request: Request) -> int:
 
 def _page_token(start: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{start}".encode()).decode()
+
+
+def _next_page_token(start: int, size: int, total: int) -> str:
+    """The token of the page after [start, start + size), or "" on the last page."""
+    return _page_token(start + size) if start + size < total else ""
 
 
 def _page_start(request: Request) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import UTC, datetime
 
 import pytest
 
 from syncd.domain import MeetingSpec, MeetingType
+from syncd.sim.zoom import OWNER_EMAIL
 from syncd.zoom import (
     ZoomAuthError,
     ZoomClient,
@@ -154,3 +156,94 @@ def test_token_is_replaced_before_zoom_expires_it(zoom_sim, zoom_credentials):
     client.close()
     assert zoom_sim.count("token") == 2
     assert all(call.status == 200 for call in zoom_sim.calls("users.get"))
+
+
+def test_update_changes_the_meeting_in_place(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    before = zoom_sim.meeting(meeting.id)
+    client.update_meeting(
+        meeting.id,
+        {
+            "topic": "Retro",
+            "start_time": "2026-11-02T15:00:00Z",
+            "duration": 45,
+            "timezone": "Asia/Tokyo",
+        },
+    )
+    after = zoom_sim.meeting(meeting.id)
+    assert (after["topic"], after["start_time"], after["duration"], after["timezone"]) == (
+        "Retro",
+        "2026-11-02T15:00:00Z",
+        45,
+        "Asia/Tokyo",
+    )
+    assert (after["id"], after["join_url"]) == (before["id"], before["join_url"])
+    assert [c.status for c in zoom_sim.calls("meetings.update")] == [204]
+
+
+def test_update_with_schedule_for_moves_the_host(client, zoom_sim):
+    zoom_sim.add_user("ana@sim.example")
+    meeting = client.create_meeting(SPEC)
+    assert zoom_sim.meeting(meeting.id)["host_email"] == OWNER_EMAIL
+    client.update_meeting(meeting.id, {"schedule_for": "ana@sim.example"})
+    assert zoom_sim.meeting(meeting.id)["host_email"] == "ana@sim.example"
+
+
+def test_update_of_a_meeting_deleted_out_of_band_is_not_found(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    zoom_sim.delete_out_of_band(meeting.id)
+    with pytest.raises(ZoomNotFound) as err:
+        client.update_meeting(meeting.id, {"topic": "Gone"})
+    assert (err.value.status, err.value.code) == (404, 3001)
+
+
+def test_update_of_a_started_meeting_is_rejected(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    zoom_sim.start_meeting(meeting.id)
+    with pytest.raises(ZoomRejected) as err:
+        client.update_meeting(meeting.id, {"topic": "Late"})
+    assert (err.value.status, err.value.code) == (400, 3000)
+    assert zoom_sim.count("meetings.update") == 1
+
+
+def test_server_errors_on_update_are_retried(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    zoom_sim.inject("meetings.update", status=503)
+    client.update_meeting(meeting.id, {"topic": "Retro"})
+    assert [c.status for c in zoom_sim.calls("meetings.update")] == [503, 204]
+    assert zoom_sim.meeting(meeting.id)["topic"] == "Retro"
+
+
+def test_delete_is_true_then_false_once_gone(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    assert client.delete_meeting(meeting.id) is True
+    assert client.delete_meeting(meeting.id) is False
+    assert zoom_sim.meetings() == []
+    assert [c.status for c in zoom_sim.calls("meetings.delete")] == [204, 404]
+
+
+def test_delete_sends_no_cancellation_emails(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    client.delete_meeting(meeting.id)
+    [call] = zoom_sim.calls("meetings.delete")
+    assert call.query == {"schedule_for_reminder": ["false"], "cancel_meeting_reminder": ["false"]}
+
+
+def test_delete_of_a_started_meeting_is_rejected(client, zoom_sim):
+    meeting = client.create_meeting(SPEC)
+    zoom_sim.start_meeting(meeting.id)
+    with pytest.raises(ZoomRejected) as err:
+        client.delete_meeting(meeting.id)
+    assert err.value.code == 3002
+
+
+def test_active_user_emails_follows_every_page(client, zoom_sim):
+    added = [zoom_sim.add_user(f"User.{n}@Sim.Example")["email"] for n in range(650)]
+    zoom_sim.add_user("gone@sim.example", status="inactive")
+    zoom_sim.add_user("invited@sim.example", status="pending")
+    emails = client.active_user_emails()
+    assert emails == {OWNER_EMAIL, *(email.lower() for email in added)}
+    assert zoom_sim.count("users.list") == math.ceil(651 / 300) == 3
+    [first, *rest] = zoom_sim.calls("users.list")
+    assert first.query == {"status": ["active"], "page_size": ["300"]}
+    assert all(call.query["next_page_token"] for call in rest)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from syncd.sim.zoom import GRANULAR_SCOPES, OWNER_EMAIL, ZoomSim
+from tests.schemas import validate_zoom_response
 
 TOKEN_FORM = {"grant_type": "account_credentials", "account_id": "sim-account"}
 CREDENTIALS = ("sim-client-id", "sim-client-secret")
@@ -166,6 +167,88 @@ def test_unknown_user_is_404_1001(api: httpx.Client) -> None:
 def test_host_time_zone_is_the_owners() -> None:
     with ZoomSim(host_time_zone="Asia/Tokyo") as sim, client(sim) as api:
         assert api.get("/users/me").json()["timezone"] == "Asia/Tokyo"
+
+
+def list_users(api: httpx.Client, **params: Any) -> dict[str, Any]:
+    response = api.get("/users", params=params)
+    assert response.status_code == 200, response.text
+    validate_zoom_response("GET", "/users", 200, response.json())
+    return response.json()
+
+
+def test_users_list_answers_like_zoom(sim: ZoomSim, api: httpx.Client) -> None:
+    ana = sim.add_user("ana@sim.example", "Europe/Berlin")
+    body = list_users(api)
+    assert {k: v for k, v in body.items() if k != "users"} == {
+        "page_count": 1,
+        "page_number": 1,
+        "page_size": 30,
+        "total_records": 2,
+        "next_page_token": "",
+    }
+    owner, listed = body["users"]
+    assert owner["email"] == OWNER_EMAIL
+    assert listed == {
+        "id": ana["id"],
+        "email": "ana@sim.example",
+        "first_name": "ana",
+        "last_name": "",
+        "display_name": "ana",
+        "type": 2,
+        "pmi": ana["pmi"],
+        "timezone": "Europe/Berlin",
+        "status": "active",
+        "verified": 1,
+    }
+    assert sim.count("users.list") == 1
+    assert sim.count("users.get") == 0
+
+
+def test_users_list_pages(sim: ZoomSim, api: httpx.Client) -> None:
+    added = [sim.add_user(f"user{n}@sim.example")["email"] for n in range(6)]
+    seen: list[str] = []
+    params: dict[str, Any] = {"page_size": 3}
+    while True:
+        body = list_users(api, **params)
+        assert (body["total_records"], body["page_count"]) == (7, 3)
+        assert body["page_number"] == len(seen) // 3 + 1
+        seen += [user["email"] for user in body["users"]]
+        if not body["next_page_token"]:
+            break
+        params["next_page_token"] = body["next_page_token"]
+    assert seen == [OWNER_EMAIL, *added]
+    assert sim.count("users.list") == 3
+
+
+def test_users_list_page_size_is_capped_at_300(sim: ZoomSim, api: httpx.Client) -> None:
+    for n in range(300):
+        sim.add_user(f"user{n}@sim.example")
+    body = list_users(api, page_size=1000)
+    assert (body["page_size"], len(body["users"]), body["page_count"]) == (300, 300, 2)
+    assert body["next_page_token"]
+
+
+def test_users_list_by_status(sim: ZoomSim, api: httpx.Client) -> None:
+    sim.add_user("ana@sim.example")
+    sim.add_user("gone@sim.example", status="inactive")
+    sim.add_user("invited@sim.example", status="pending")
+
+    def emails(**params: Any) -> list[str]:
+        return [user["email"] for user in list_users(api, **params)["users"]]
+
+    assert emails() == emails(status="active") == [OWNER_EMAIL, "ana@sim.example"]
+    assert emails(status="inactive") == ["gone@sim.example"]
+    assert emails(status="pending") == ["invited@sim.example"]
+    [pending] = list_users(api, status="pending")["users"]
+    assert "id" not in pending
+    assert invalid_fields(api.get("/users", params={"status": "deleted"})) == ["status"]
+
+
+def test_users_list_and_get_routes_do_not_clash(sim: ZoomSim, api: httpx.Client) -> None:
+    assert api.get("/users").json()["users"][0]["email"] == OWNER_EMAIL
+    assert api.get("/users/me").json()["email"] == OWNER_EMAIL
+    assert api.get("/users/me/meetings").json()["total_records"] == 0
+    assert [call.route for call in sim.calls()][-3:] == ["users.list", "users.get", "meetings.list"]
 
 
 # -- create --------------------------------------------------------------------------------------
@@ -605,6 +688,18 @@ def test_update_schedule_for_changes_the_host(sim: ZoomSim, api: httpx.Client) -
     meeting = create(api)
     api.patch(f"/meetings/{meeting['id']}", json={"schedule_for": ana["id"]})
     assert sim.meeting(meeting["id"])["host_email"] == "ana@sim.example"
+
+
+def test_update_schedule_for_by_email_moves_the_meeting(sim: ZoomSim, api: httpx.Client) -> None:
+    ana = sim.add_user("ana@sim.example")
+    meeting = create(api)
+    response = api.patch(f"/meetings/{meeting['id']}", json={"schedule_for": "Ana@Sim.Example"})
+    assert response.status_code == 204
+    stored = sim.meeting(meeting["id"])
+    assert (stored["host_id"], stored["host_email"]) == (ana["id"], "ana@sim.example")
+    assert [m["id"] for m in api.get("/users/me/meetings").json()["meetings"]] == []
+    listed = api.get("/users/ana@sim.example/meetings").json()["meetings"]
+    assert [m["id"] for m in listed] == [meeting["id"]]
 
 
 def test_update_recurrence_regenerates_occurrences(sim: ZoomSim, api: httpx.Client) -> None:
