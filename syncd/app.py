@@ -6,24 +6,44 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.config import Config, ZoomCredentials
+from syncd.calendar_pass import DeleteGuard
+from syncd.config import Config, ConfigError, ZoomCredentials
 from syncd.engine import Engine, EngineOptions, ProgressCallback
 from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
 from syncd.planner import Settings
 from syncd.report import PassReport
 from syncd.retry import RetryPolicy
 from syncd.store import Store, StoreMissing
-from syncd.store.migrate import current_revision, upgrade
+from syncd.store.migrate import current_revision, head_revision, upgrade
 from syncd.zoom import ZoomClient
 
 
-def engine_options(config: Config, *, dry_run: bool = False) -> EngineOptions:
+def settings(config: Config) -> Settings:
+    return Settings(
+        tag=config.sync.tag,
+        host=config.zoom.host,
+        host_fallback=config.zoom.host_fallback,
+        hosts={key.lower(): user for key, user in config.zoom.hosts.items()},
+        all_day=config.sync.all_day,
+        on_cancel=config.sync.on_cancel,
+        zoom_settings=tuple(sorted(config.zoom.settings.items())),
+    )
+
+
+def engine_options(
+    config: Config, *, dry_run: bool = False, allow_deletes: bool = False
+) -> EngineOptions:
     return EngineOptions(
-        settings=Settings(tag=config.sync.tag, host=config.zoom.host, all_day=config.sync.all_day),
+        settings=settings(config),
         lookback=timedelta(days=config.sync.lookback_days),
         retry_max_seconds=config.sync.retry_max_seconds,
         lease_seconds=config.sync.lease_seconds,
         create_settle_seconds=2 * config.zoom.timeout_seconds + 60,
+        guard=DeleteGuard(
+            share=config.sync.delete_guard_share,
+            minimum=config.sync.delete_guard_min,
+            allowed=allow_deletes or config.sync.allow_mass_deletes,
+        ),
         dry_run=dry_run,
     )
 
@@ -55,22 +75,35 @@ def zoom_client(
 
 
 def _dry_run_store(config: Config) -> Store:
-    """The real journal if there is one; before the first pass, an empty throwaway one, so a
-    preview creates no database file."""
+    """The real journal if there is one, as it is (a preview migrates nothing); before the
+    first pass, an empty throwaway one, so a preview creates no database file."""
     try:
         store = Store.open(config.sync.database_url, create=False)
-        if current_revision(store.engine) is not None:
+    except StoreMissing:
+        store = None
+    if store is not None:
+        revision = current_revision(store.engine)
+        if revision == head_revision():
             return store
         store.close()
-    except StoreMissing:
-        pass
-    return Store.open("sqlite://")
+        if revision is not None:
+            raise ConfigError(
+                [
+                    f"sync.database_url: the database is at revision {revision}, this syncd "
+                    f"needs {head_revision()}: run `syncd db upgrade` first (a dry run "
+                    "changes nothing)"
+                ]
+            )
+    scratch = Store.open("sqlite://")
+    upgrade(scratch.engine)
+    return scratch
 
 
 @dataclass
 class App:
     config: Config
     store: Store
+    zoom: ZoomClient
     engine: Engine
 
     @classmethod
@@ -80,6 +113,7 @@ class App:
         credentials: ZoomCredentials,
         *,
         dry_run: bool = False,
+        allow_deletes: bool = False,
         on_progress: ProgressCallback | None = None,
         retry: RetryPolicy | None = None,
         page_size: int = PAGE_SIZE,
@@ -87,22 +121,25 @@ class App:
     ) -> App:
         """Everything a pass needs; the database is migrated first (never in a dry run)."""
         google = google_client(config, retry=retry, page_size=page_size)
-        store = _dry_run_store(config) if dry_run else Store.open(config.sync.database_url)
-        upgrade(store.engine)
+        if dry_run:
+            store = _dry_run_store(config)
+        else:
+            store = Store.open(config.sync.database_url)
+            upgrade(store.engine)
         zoom = zoom_client(config, credentials, retry=retry)
         engine = Engine(
             store,
             google,
             zoom,
-            engine_options(config, dry_run=dry_run),
+            engine_options(config, dry_run=dry_run, allow_deletes=allow_deletes),
             on_progress=on_progress,
             clock=clock,
         )
-        return cls(config, store, engine)
+        return cls(config, store, zoom, engine)
 
     def run_pass(self) -> PassReport:
         return self.engine.run_pass(self.config.google.calendars)
 
     def close(self) -> None:
-        self.engine.zoom.close()
+        self.zoom.close()
         self.store.close()

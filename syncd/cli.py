@@ -100,13 +100,16 @@ def _summarise(report: PassReport) -> int:
         line = (
             f"{cal.calendar_id}: {cal.events_seen} events seen"
             f"{' (full listing)' if cal.full_sync else ''}, {cal.meetings_created} meetings "
-            f"created, {cal.meetings_adopted} reused, {cal.events_written} events written, "
-            f"{len(cal.failures)} queued for retry"
+            f"created, {cal.meetings_updated} updated, {cal.meetings_deleted} deleted, "
+            f"{cal.meetings_adopted} reused, {cal.events_written} events written, "
+            f"{cal.blocks_removed} blocks removed, {len(cal.failures)} queued for retry"
         )
         if cal.busy:
             line = f"{cal.calendar_id}: skipped: {cal.error}"
         elif cal.error:
             line += f"; FAILED: {cal.error}"
+        elif cal.warning:
+            line += f"; {cal.warning}"
         click.echo(line)
     if report.credentials_error:
         click.echo(f"syncd: {report.credentials_error}", err=True)
@@ -117,16 +120,26 @@ def _summarise(report: PassReport) -> int:
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="On a terminal, a line per action too.")
+@click.option(
+    "--allow-deletes",
+    is_flag=True,
+    help="Carry out deletions the mass-change guard held back, and any this pass plans.",
+)
 @click.pass_context
-def sync(ctx: click.Context, dry_run: bool, verbose: bool) -> None:
-    """Run one pass over every calendar, then exit (1: some events queued for retry)."""
+def sync(ctx: click.Context, dry_run: bool, verbose: bool, allow_deletes: bool) -> None:
+    """Run one pass over every calendar, then exit (1: some events queued for retry, or
+    deletions held back)."""
     config = _load(ctx)
     if sys.stderr.isatty() and not verbose and not dry_run:
         # A progress line instead of a line per action; problems are still shown.
         setup_logging(max(config.sync.log_level, "warning", key=_LEVELS.index))
     with reported():
         app = App.build(
-            config, resolve_zoom_credentials(), dry_run=dry_run, on_progress=_progress_printer()
+            config,
+            resolve_zoom_credentials(),
+            dry_run=dry_run,
+            allow_deletes=allow_deletes,
+            on_progress=_progress_printer(),
         )
         try:
             with _stop_on_signals(app.engine.request_stop):

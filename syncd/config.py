@@ -7,14 +7,17 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from syncd.timing import AllDayPolicy
+from syncd.zoom_settings import find_problems
 
 DEFAULT_PATH = Path("/etc/syncd/config.toml")
 ZOOM_SECRET_NAMES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+ZOOM_SETTING_ERROR = "zoom_setting"
 
 
 class ConfigError(Exception):
@@ -42,6 +45,9 @@ class SyncSection(_Section):
     retry_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
     lease_seconds: Annotated[float, Field(ge=1)] = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    delete_guard_min: Annotated[int, Field(ge=1)] = 5
+    allow_mass_deletes: bool = False
 
 
 class GoogleSection(_Section):
@@ -62,7 +68,27 @@ class ZoomSection(_Section):
     api_base_url: NonEmpty = "https://api.zoom.us/v2"
     token_url: NonEmpty = "https://zoom.us/oauth/token"
     host: NonEmpty = "me"
+    host_fallback: NonEmpty = "me"
+    hosts: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("settings")
+    @classmethod
+    def _zoom_would_take(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """Zoom ignores a setting it does not know without a word: refuse it here, one error
+        per key (at zoom.settings.<key>) so that every problem gets its own line."""
+        errors = [
+            InitErrorDetails(
+                type=PydanticCustomError(ZOOM_SETTING_ERROR, "{problem}", {"problem": p.message}),
+                loc=(p.key,),
+                input=settings[p.key],
+            )
+            for p in find_problems(settings)
+        ]
+        if errors:
+            raise ValidationError.from_exception_data("zoom.settings", errors)
+        return settings
 
 
 class Config(_Section):
@@ -100,6 +126,8 @@ def _describe(path: Path, error: Mapping[str, object]) -> str:
         return f"{path}: {location}: unknown option"
     if error["type"] == "missing":
         return f"{path}: {location}: required"
+    if error["type"] == ZOOM_SETTING_ERROR:  # the message shows the value itself
+        return f"{path}: {location}: {error['msg']}"
     shown = repr(error["input"])
     if len(shown) > 60:
         shown = shown[:57] + "..."

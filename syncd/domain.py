@@ -6,6 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 MEETING_ID_PROPERTY = "syncd_meeting_id"
 """Key in the event's `extendedProperties.private` that names its Zoom meeting."""
@@ -65,11 +66,14 @@ class MeetingSpec:
     type: MeetingType
     host: str
     start_time: str | None = None
-    """UTC with `Z`, never a local time: see DESIGN section 5."""
+    """UTC with `Z`, never a local time: see docs/design.md, "Time"."""
     duration: int | None = None
     timezone: str | None = None
-    note: str | None = None
-    """Why the meeting is less exact than the event (logged, never sent)."""
+    settings: tuple[tuple[str, Any], ...] = ()
+    """Zoom's own `settings` fields from `[zoom.settings]`, as sorted (name, value) pairs."""
+    note: str | None = field(default=None, compare=False)
+    """Why the meeting is less exact than the event, or who hosts it and why (logged, never
+    sent); not part of what the meeting is made from."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class Meeting:
 
 
 class LinkState(enum.StrEnum):
-    """Where an event's meeting is in the journal (DESIGN section 4)."""
+    """Where an event's meeting is in the journal (docs/design.md, "The journal")."""
 
     PENDING = "pending"
     """No meeting exists for sure (none was asked for, or Zoom refused the request)."""
@@ -95,6 +99,12 @@ class LinkState(enum.StrEnum):
     """The meeting exists; the event does not carry it yet."""
     LINKED = "linked"
     """The meeting exists and the event's description carries it."""
+    KEPT = "kept"
+    """The event was cancelled and `on_cancel = "keep"` left its meeting in Zoom."""
+
+    @property
+    def has_meeting(self) -> bool:
+        return self in (LinkState.CREATED, LinkState.LINKED, LinkState.KEPT)
 
 
 @dataclass(frozen=True)
@@ -114,3 +124,17 @@ class Link:
     next_attempt_at: datetime | None = None
     create_sent_at: datetime | None = None
     """When the last create request went out (its outcome may be unknown)."""
+    made_from: MeetingSpec | None = None
+    """What the meeting was last created or updated from: a pass compares it with what the
+    event asks for now, so that it knows without asking Zoom whether anything changed."""
+    held_at: datetime | None = None
+    """When the mass-change guard held back this link's deletion."""
+
+
+@dataclass(frozen=True)
+class ChangePage:
+    """One page of a calendar's changed events."""
+
+    events: list[Event]
+    time_zone: str | None
+    next_sync_token: str | None

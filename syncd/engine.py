@@ -1,7 +1,6 @@
-"""One sync pass: read what changed, plan, carry out, and only then advance the sync token.
+"""One sync pass over every calendar: take each calendar's lease, run its pass, report.
 
-Inside a calendar the order is fixed: take the calendar's lease, finish what earlier passes
-left (crashes, queued failures), handle the changes Google reports, store the new token.
+A dry run is the same pass with a preview executor and a pass book that records nothing.
 """
 
 from __future__ import annotations
@@ -13,27 +12,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from syncd.domain import Event, Link
-from syncd.executor import Executor, where
-from syncd.google_calendar import (
-    EventGone,
-    GoogleAuthError,
-    GoogleCalendar,
-    GoogleError,
-    GoogleUnavailable,
-    SyncTokenExpired,
-)
+from syncd.calendar_pass import CalendarPass, DeleteGuard, PassSettings, PlanRunner
+from syncd.executor import Executor, PreviewExecutor
+from syncd.journal import JournalWriter, PassBook, PreviewBook
 from syncd.lease import CalendarBusy, CalendarLease, owner_name
-from syncd.planner import Settings, plan
+from syncd.planner import Context, Settings
+from syncd.ports import CalendarPort, MeetingsPort, StorePort
 from syncd.report import CalendarReport, PassReport
-from syncd.store import LeaseLost, Store
-from syncd.zoom import ZoomAuthError, ZoomClient
+from syncd.zoom import ZoomAuthError, ZoomError
+from syncd.zoom_health import ZoomHealth
 
 log = logging.getLogger(__name__)
 
-
-class PassInterrupted(Exception):
-    """The daemon is stopping, or lost the calendar: the pass ends after the event in hand."""
+USERS_TTL = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +36,7 @@ class EngineOptions:
     create_settle_seconds: float = 120.0
     """How long a create of unknown outcome may still reach Zoom (its request timeout, twice,
     and a margin): only after that does not finding its meeting mean it was never made."""
+    guard: DeleteGuard = field(default_factory=DeleteGuard)
     dry_run: bool = False
 
 
@@ -52,12 +44,33 @@ ProgressCallback = Callable[[str, int], None]
 """Called with (calendar id, events handled so far) after every event."""
 
 
+class ZoomUsers:
+    """The account's active users' e-mails, looked up once an hour, not per event (only
+    `host = "organizer"` needs them)."""
+
+    def __init__(self, zoom: MeetingsPort, clock: Callable[[], datetime]) -> None:
+        self._zoom = zoom
+        self._clock = clock
+        self._emails: frozenset[str] | None = None
+        self._fetched_at: datetime | None = None
+
+    def emails(self) -> frozenset[str] | None:
+        now = self._clock()
+        if self._fetched_at is None or now - self._fetched_at > USERS_TTL:
+            try:
+                self._emails = self._zoom.active_user_emails()
+                self._fetched_at = now
+            except ZoomError as exc:
+                log.warning("cannot list the Zoom account's users: %s", exc)
+        return self._emails
+
+
 class Engine:
     def __init__(
         self,
-        store: Store,
-        google: GoogleCalendar,
-        zoom: ZoomClient,
+        store: StorePort,
+        google: CalendarPort,
+        zoom: MeetingsPort,
         options: EngineOptions,
         *,
         clock: Callable[[], datetime] | None = None,
@@ -69,25 +82,21 @@ class Engine:
         self.options = options
         self._clock = clock or (lambda: datetime.now(UTC))
         self._on_progress = on_progress or (lambda _calendar, _count: None)
-        self._executor = Executor(
-            store,
-            google,
-            zoom,
-            options.settings,
-            self._clock,
-            retry_max_seconds=options.retry_max_seconds,
-            create_settle_seconds=options.create_settle_seconds,
-        )
         self._owner = owner_name()
         self._stop = threading.Event()
-        self._lease: CalendarLease | None = None
+        self._health = ZoomHealth()
+        self._users = ZoomUsers(zoom, self._clock)
 
     def request_stop(self) -> None:
         """Finish the event in hand, then end the pass without advancing its sync token."""
         self._stop.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def run_pass(self, calendar_ids: list[str]) -> PassReport:
-        self._executor.new_pass()
+        self._health.new_pass()
         report = PassReport()
         for calendar_id in calendar_ids:
             if self._stop.is_set():
@@ -96,131 +105,63 @@ class Engine:
             report.calendars.append(calendar)
             if calendar.credentials_refused:
                 report.credentials_error = calendar.error
-        if isinstance(self._executor.zoom_down, ZoomAuthError):
-            report.credentials_error = str(self._executor.zoom_down)
+        if isinstance(self._health.down, ZoomAuthError):
+            report.credentials_error = str(self._health.down)
         return report
 
     def sync_calendar(self, calendar_id: str) -> CalendarReport:
         report = CalendarReport(calendar_id)
         try:
-            with self._leased(calendar_id):
-                self._sync_leased(calendar_id, report)
+            with self._open(calendar_id, report) as (book, runner):
+                self._calendar_pass(calendar_id, book, runner, report).run()
         except CalendarBusy as busy:
             report.busy = True
             report.error = str(busy)
             log.info("%s; leaving it this pass", busy)
         return report
 
+    def _calendar_pass(
+        self, calendar_id: str, book: PassBook, runner: PlanRunner, report: CalendarReport
+    ) -> CalendarPass:
+        settings = self.options.settings
+        context = Context(
+            settings=settings,
+            calendar_zone=self.store.calendar(calendar_id).time_zone,
+            now=self._clock(),
+            zoom_users=self._users.emails() if settings.host == "organizer" else None,
+        )
+        return CalendarPass(
+            calendar_id,
+            store=self.store,
+            google=self.google,
+            book=book,
+            runner=runner,
+            context=context,
+            settings=PassSettings(lookback=self.options.lookback, guard=self.options.guard),
+            report=report,
+            stop=self._stop,
+            on_progress=self._on_progress,
+        )
+
     @contextmanager
-    def _leased(self, calendar_id: str) -> Iterator[None]:
-        if self.options.dry_run:  # a dry run writes nothing, so it needs no lease
-            yield
+    def _open(
+        self, calendar_id: str, report: CalendarReport
+    ) -> Iterator[tuple[PassBook, PlanRunner]]:
+        """The calendar's pass book and executor: under its lease, or a preview's."""
+        if self.options.dry_run:
+            yield PreviewBook(self._clock), PreviewExecutor(report)
             return
         with CalendarLease(
             self.store, calendar_id, self._owner, self.options.lease_seconds
         ) as lease:
-            self._lease = lease
-            self._executor.work_for(self._owner, lease.check)
-            try:
-                yield
-            finally:
-                self._lease = None
-                self._executor.work_for(None, lambda: None)
-
-    def _sync_leased(self, calendar_id: str, report: CalendarReport) -> None:
-        state = self.store.calendar(calendar_id)
-        dry = self.options.dry_run
-        sync_token = time_zone = None
-        if not dry:
-            self.store.start_pass(calendar_id)
-        try:
-            if not dry:
-                self._resume(calendar_id, state.time_zone, report)
-            sync_token, time_zone = self._read_changes(calendar_id, state.sync_token, report)
-        except GoogleError as exc:
-            report.error = str(exc)
-            report.credentials_refused = isinstance(exc, GoogleAuthError)
-            log.error("calendar %s: pass failed, will try again next pass: %s", calendar_id, exc)
-        except PassInterrupted as exc:
-            report.error = f"interrupted: {exc}"
-            log.info("calendar %s: pass interrupted: %s", calendar_id, exc)
-        except LeaseLost as exc:
-            report.error = f"stopped: {exc}"
-            log.error("calendar %s: stopped, another syncd has it now: %s", calendar_id, exc)
-            return  # nothing more may be written for this calendar, its sync token least of all
-        if not dry:
-            self.store.finish_pass(
-                calendar_id, sync_token=sync_token, time_zone=time_zone, error=report.error
+            journal = JournalWriter(self.store, calendar_id, self._owner, self._clock, lease.check)
+            executor = Executor(
+                self.google,
+                self.zoom,
+                journal,
+                self._health,
+                report,
+                retry_max_seconds=self.options.retry_max_seconds,
+                create_settle_seconds=self.options.create_settle_seconds,
             )
-
-    # -- reading -------------------------------------------------------------------------------
-    def _read_changes(
-        self, calendar_id: str, sync_token: str | None, report: CalendarReport
-    ) -> tuple[str | None, str | None]:
-        try:
-            return self._read_pages(calendar_id, sync_token, report)
-        except SyncTokenExpired:
-            log.info("calendar %s: sync token expired, listing everything again", calendar_id)
-            if not self.options.dry_run:
-                self.store.forget_sync_token(calendar_id)
-            return self._read_pages(calendar_id, None, report)
-
-    def _read_pages(
-        self, calendar_id: str, sync_token: str | None, report: CalendarReport
-    ) -> tuple[str | None, str | None]:
-        report.full_sync = sync_token is None
-        time_min = self._clock() - self.options.lookback
-        next_token = time_zone = None
-        for page in self.google.changes(calendar_id, sync_token, time_min):
-            time_zone = page.time_zone or time_zone
-            links = self.store.links(calendar_id, (e.id for e in page.events))
-            for event in page.events:
-                self._handle(event, links.get(event.id), time_zone, report)
-            next_token = page.next_sync_token
-        return next_token, time_zone
-
-    def _resume(self, calendar_id: str, time_zone: str | None, report: CalendarReport) -> None:
-        """Finish what an earlier pass left: a crash mid-step, or a failure whose time has come."""
-        for link in self.store.due_links(calendar_id, self._clock()):
-            event = self._current(link, report)
-            if event is not None:
-                self._handle(event, link, time_zone, report)
-
-    def _current(self, link: Link, report: CalendarReport) -> Event | None:
-        try:
-            return self.google.get_event(link.calendar_id, link.event_id)
-        except EventGone:
-            return Event(calendar_id=link.calendar_id, id=link.event_id, status="cancelled")
-        except GoogleUnavailable as exc:
-            self._executor.queue(link.calendar_id, link.event_id, exc, report)
-            return None
-
-    # -- one event -----------------------------------------------------------------------------
-    def _handle(
-        self, event: Event, link: Link | None, time_zone: str | None, report: CalendarReport
-    ) -> None:
-        self._check_stop()
-        decision = plan(event, link, self.options.settings, time_zone, self._clock())
-        if not decision.idle:
-            if self.options.dry_run:
-                log.info(
-                    "dry run: event %s %r: would %s (%s)",
-                    where(event),
-                    event.summary,
-                    ", then ".join(decision.steps),
-                    decision.reason,
-                )
-            else:
-                self._executor.carry_out(event, link, decision, report)
-        report.events_seen += 1
-        self._on_progress(event.calendar_id, report.events_seen)
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def _check_stop(self) -> None:
-        if self._stop.is_set():
-            raise PassInterrupted("syncd is stopping")
-        if self._lease is not None:
-            self._lease.check()
+            yield journal, executor

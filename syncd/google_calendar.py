@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +22,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from syncd.config import ConfigError
-from syncd.domain import Event, EventTime
+from syncd.domain import ChangePage, Event, EventTime
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
 
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
@@ -126,13 +125,6 @@ def parse_event(calendar_id: str, item: Mapping[str, Any]) -> Event:
         organizer_self=bool(organizer.get("self")) if organizer else True,
         private_properties=dict((item.get("extendedProperties") or {}).get("private", {})),
     )
-
-
-@dataclass(frozen=True)
-class ChangePage:
-    events: list[Event]
-    time_zone: str | None
-    next_sync_token: str | None
 
 
 def _reason(exc: HttpError) -> str:
@@ -266,9 +258,10 @@ class GoogleCalendar:
         return parse_event(calendar_id, item)
 
     def patch_event(
-        self, event: Event, *, description: str, private_properties: Mapping[str, str]
+        self, event: Event, *, description: str, private_properties: Mapping[str, str | None]
     ) -> Event:
-        """Write the description and private properties, only if the event is unchanged."""
+        """Write the description and private properties (None deletes one), only if the
+        event is unchanged."""
         body = {
             "description": description,
             "extendedProperties": {"private": dict(private_properties)},

@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 from types import TracebackType
 
-from syncd.store import LeaseLost, Store, StoreError
+from syncd.ports import LeasePort
+from syncd.store import LeaseLost, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class CalendarBusy(Exception):
 
 
 class CalendarLease:
-    def __init__(self, store: Store, calendar_id: str, owner: str, seconds: float) -> None:
+    def __init__(self, store: LeasePort, calendar_id: str, owner: str, seconds: float) -> None:
         self._store = store
         self.calendar_id = calendar_id
         self.owner = owner

@@ -12,9 +12,15 @@ class CalendarReport:
     events_seen: int = 0
     meetings_created: int = 0
     meetings_adopted: int = 0
+    meetings_updated: int = 0
+    meetings_deleted: int = 0
     events_written: int = 0
+    blocks_removed: int = 0
+    deletions_held: int = 0
     failures: list[str] = field(default_factory=list)
     error: str | None = None
+    warning: str | None = None
+    """The pass finished but needs the operator (the mass-change guard held deletions)."""
     credentials_refused: bool = False
     busy: bool = False
     """Another syncd held the calendar's lease, so this one left it alone."""
@@ -28,4 +34,6 @@ class PassReport:
 
     @property
     def ok(self) -> bool:
-        return all(c.error is None and not c.failures for c in self.calendars)
+        return all(
+            c.error is None and c.warning is None and not c.failures for c in self.calendars
+        )

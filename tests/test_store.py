@@ -57,6 +57,7 @@ def test_journal_steps_are_committed_as_they_happen(store, tmp_path):
         "syncd-ref:1",
         Meeting(id=2**33 + 5, join_url="https://j", password="p"),
         "me",
+        None,
         datetime.now(UTC),
         None,
     )

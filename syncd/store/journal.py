@@ -1,21 +1,55 @@
-"""The event-to-meeting journal (DESIGN section 4).
+"""The event-to-meeting journal (docs/design.md, "The journal").
 
-The writes that lead to a meeting or put it into an event are fenced: they take effect only
-while the writer still holds the calendar's lease, so a syncd that was paused past its lease
-cannot overwrite the work of the one that took over.
+The writes are fenced: given an owner, they take effect only while that owner still holds the
+calendar's lease, so a syncd that was paused past its lease cannot overwrite the work of the
+one that took over. `syncd.journal.JournalWriter` binds the owner and the clock.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from syncd.domain import Link, LinkState, Meeting
+from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType
 from syncd.store.base import LeaseLost, StoreBase
 from syncd.store.models import CalendarRow, LinkRow
+
+LIVE_STATES = (LinkState.CREATED, LinkState.LINKED)
+
+
+def _made_from(row: LinkRow) -> MeetingSpec | None:
+    if row.meeting_type is None or row.host is None:
+        return None
+    settings = json.loads(row.settings) if row.settings else {}
+    return MeetingSpec(
+        topic=row.topic or "",
+        agenda=row.agenda or "",
+        type=MeetingType(row.meeting_type),
+        host=row.host,
+        start_time=row.start_time,
+        duration=row.duration,
+        timezone=row.timezone,
+        settings=tuple(sorted(settings.items())),
+    )
+
+
+def _remember(row: LinkRow, host: str, spec: MeetingSpec | None) -> None:
+    row.host = host
+    if spec is None:
+        row.topic = row.agenda = row.start_time = row.timezone = row.settings = None
+        row.meeting_type = row.duration = None
+        return
+    row.topic = spec.topic
+    row.agenda = spec.agenda
+    row.meeting_type = int(spec.type)
+    row.start_time = spec.start_time
+    row.duration = spec.duration
+    row.timezone = spec.timezone
+    row.settings = json.dumps(dict(spec.settings), sort_keys=True) if spec.settings else None
 
 
 def _link(row: LinkRow) -> Link:
@@ -32,6 +66,8 @@ def _link(row: LinkRow) -> Link:
         last_error=row.last_error,
         next_attempt_at=row.next_attempt_at,
         create_sent_at=row.create_sent_at,
+        made_from=_made_from(row),
+        held_at=row.held_at,
     )
 
 
@@ -51,16 +87,29 @@ class JournalStore(StoreBase):
             rows = session.scalars(select(LinkRow).order_by(LinkRow.calendar_id, LinkRow.id))
             return [_link(row) for row in rows]
 
-    def due_links(self, calendar_id: str, now: datetime) -> list[Link]:
+    def due_links(
+        self, calendar_id: str, now: datetime, *, held_too: bool = False
+    ) -> list[Link]:
         """Links with work left whose time has come: queued failures, and steps a crash cut
-        short (every step in flight is due at once until it completes)."""
+        short (every step in flight is due at once until it completes); with `held_too`, also
+        every deletion the mass-change guard held back."""
+        due = LinkRow.next_attempt_at <= now
+        if held_too:
+            due = or_(due, LinkRow.held_at.is_not(None))
         with self._transaction() as session:
             rows = session.scalars(
-                select(LinkRow)
-                .where(LinkRow.calendar_id == calendar_id, LinkRow.next_attempt_at <= now)
-                .order_by(LinkRow.id)
+                select(LinkRow).where(LinkRow.calendar_id == calendar_id, due).order_by(LinkRow.id)
             )
             return [_link(row) for row in rows]
+
+    def count_live(self, calendar_id: str) -> int:
+        """The calendar's meetings that syncd follows (created or linked)."""
+        with self._transaction() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(LinkRow)
+                .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
+            ) or 0
 
     def begin_create(
         self,
@@ -86,10 +135,12 @@ class JournalStore(StoreBase):
         reference: str,
         meeting: Meeting,
         host: str,
+        made_from: MeetingSpec | None,
         now: datetime,
         owner: str | None,
     ) -> None:
-        """The meeting exists: created just now, found by its reference, or adopted."""
+        """The meeting exists: created just now from `made_from`, or found by its reference
+        or adopted (made from something syncd no longer knows: None)."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
             row.state = LinkState.CREATED
@@ -97,23 +148,62 @@ class JournalStore(StoreBase):
             row.meeting_id = meeting.id
             row.join_url = meeting.join_url
             row.passcode = meeting.password
-            row.host = host
+            _remember(row, host, made_from)
+
+    def record_update(
+        self, calendar_id: str, event_id: str, spec: MeetingSpec, owner: str | None
+    ) -> None:
+        """The meeting now matches `spec` (a PATCH succeeded)."""
+        with self._transaction() as session:
+            _fence(session, calendar_id, owner)
+            _remember(_existing(session, calendar_id, event_id), spec.host, spec)
 
     def record_linked(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         with self._transaction() as session:
             _fence(session, calendar_id, owner)
             row = _existing(session, calendar_id, event_id)
             row.state = LinkState.LINKED
-            row.attempts = 0
-            row.last_error = None
-            row.next_attempt_at = None
+            _settle(row)
 
-    def settle(self, calendar_id: str, event_id: str) -> None:
-        """Nothing is left to retry for this event."""
+    def record_kept(self, calendar_id: str, event_id: str, owner: str | None) -> None:
+        """The meeting stays in Zoom and is no longer followed (`on_cancel = "keep"`)."""
         with self._transaction() as session:
+            _fence(session, calendar_id, owner)
             row = _existing(session, calendar_id, event_id)
-            row.last_error = None
-            row.next_attempt_at = None
+            row.state = LinkState.KEPT
+            _settle(row)
+
+    def forget(self, calendar_id: str, event_id: str, owner: str | None) -> None:
+        """The event has no meeting and nothing left to retry: drop its row."""
+        with self._transaction() as session:
+            _fence(session, calendar_id, owner)
+            row = session.scalars(
+                select(LinkRow).where(
+                    LinkRow.calendar_id == calendar_id, LinkRow.event_id == event_id
+                )
+            ).one_or_none()
+            if row is not None:
+                session.delete(row)
+
+    def record_held(
+        self,
+        calendar_id: str,
+        event_id: str,
+        reason: str,
+        *,
+        now: datetime,
+        retry_at: datetime,
+        owner: str | None,
+    ) -> None:
+        """The mass-change guard held back this link's deletion: look again at `retry_at`, or
+        as soon as an operator allows the deletions."""
+        with self._transaction() as session:
+            _fence(session, calendar_id, owner)
+            row = _existing(session, calendar_id, event_id)
+            row.held_at = row.held_at or now
+            row.last_error = reason
+            row.attempts = (row.attempts or 0) + 1
+            row.next_attempt_at = retry_at
 
     def record_failure(
         self,
@@ -124,10 +214,11 @@ class JournalStore(StoreBase):
         error: str,
         retry_at: datetime,
         create_refused: bool,
+        owner: str | None,
     ) -> None:
         """Queue the event for a retry; a create Zoom refused leaves no meeting behind."""
         with self._transaction() as session:
-            row = self._fenced_row(session, calendar_id, event_id, reference, None)
+            row = self._fenced_row(session, calendar_id, event_id, reference, owner)
             if create_refused and row.state == LinkState.CREATING:
                 row.state = LinkState.PENDING
             row.attempts = (row.attempts or 0) + 1
@@ -166,6 +257,13 @@ def _fence(session: Session, calendar_id: str, owner: str | None) -> None:
     )
     if holder != owner:
         raise LeaseLost(f"calendar {calendar_id!r} is now in work by {holder or 'nobody'}")
+
+
+def _settle(row: LinkRow) -> None:
+    row.attempts = 0
+    row.last_error = None
+    row.next_attempt_at = None
+    row.held_at = None
 
 
 def _existing(session: Session, calendar_id: str, event_id: str) -> LinkRow:

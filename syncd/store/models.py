@@ -85,5 +85,15 @@ class LinkRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     create_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the meeting was made from (all NULL until a create or update recorded it).
+    topic: Mapped[str | None] = mapped_column(Text)
+    agenda: Mapped[str | None] = mapped_column(Text)
+    meeting_type: Mapped[int | None] = mapped_column(Integer)
+    start_time: Mapped[str | None] = mapped_column(String(32))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    settings: Mapped[str | None] = mapped_column(Text)
+    """JSON object of the `[zoom.settings]` the meeting was made with."""
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

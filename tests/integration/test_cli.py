@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from syncd.store.migrate import head_revision
 from tests.conftest import CALENDAR, when
 
 
@@ -145,7 +146,7 @@ def test_status_before_any_pass_says_what_to_do(syncd, config_file):
 def test_db_upgrade_then_check(syncd, config_file):
     upgraded = syncd("--config", str(config_file), "db", "upgrade")
     assert upgraded.returncode == 0
-    assert "revision 0001" in upgraded.stdout
+    assert f"revision {head_revision()}" in upgraded.stdout
     checked = syncd("--config", str(config_file), "check")
     assert checked.returncode == 0, checked.stderr
     assert "google: calendar primary: readable (time zone Europe/Berlin)" in checked.stdout

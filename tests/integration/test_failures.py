@@ -214,7 +214,7 @@ def test_a_lost_database_adopts_the_meetings_events_already_show(
     assert google_sim.count("events.patch") == 0
 
 
-def test_an_event_deleted_after_a_failed_write_back_is_settled(
+def test_an_event_deleted_after_a_failed_write_back_loses_its_meeting(
     google_sim, zoom_sim, make_app, clock
 ):
     event_id = tagged(google_sim)
@@ -227,15 +227,15 @@ def test_an_event_deleted_after_a_failed_write_back_is_settled(
 
     clock.advance(minutes=2)
     app.run_pass()
-    link = link_state(app, event_id)
-    assert link.next_attempt_at is None
+    assert zoom_sim.meetings() == []
+    assert app.store.links(CALENDAR, [event_id]) == {}
     google_sim.reset_log()
     clock.advance(hours=2)
     app.run_pass()
     assert google_sim.count("events.get") == 0
 
 
-def test_untagged_after_an_unknown_create_the_meeting_is_found_and_recorded(
+def test_untagged_after_an_unknown_create_the_meeting_is_found_and_deleted(
     google_sim, zoom_sim, make_app, config, clock
 ):
     event_id = tagged(google_sim)
@@ -251,14 +251,13 @@ def test_untagged_after_an_unknown_create_the_meeting_is_found_and_recorded(
     clock.advance(minutes=2)
     app.run_pass()
 
-    link = link_state(app, event_id)
-    assert link.meeting_id == zoom_sim.meetings()[0]["id"]
-    assert link.next_attempt_at is None
     assert zoom_sim.count("meetings.create") == 1
+    assert zoom_sim.meetings() == []
+    assert app.store.links(CALENDAR, [event_id]) == {}
     assert find_block(google_sim.event(CALENDAR, event_id).get("description", "")) is None
 
 
-def test_a_tag_removed_during_write_back_is_respected(google_sim, make_app):
+def test_a_tag_removed_during_write_back_is_respected(google_sim, zoom_sim, make_app):
     event_id = tagged(google_sim, description="first draft")
 
     def user_untags() -> None:
@@ -271,6 +270,7 @@ def test_a_tag_removed_during_write_back_is_respected(google_sim, make_app):
 
     assert google_sim.event(CALENDAR, event_id)["description"] == "never mind, in person"
     assert [c.status for c in google_sim.calls("events.patch")] == [412]
+    assert zoom_sim.meetings() == []  # made before the user untagged, deleted after
 
 
 def test_an_invitations_copy_is_left_to_its_organizer(google_sim, zoom_sim, make_app):

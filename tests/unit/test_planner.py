@@ -1,21 +1,44 @@
+"""The planner as a decision table: every (event state, link state) pair -> its actions."""
+
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from syncd.actions import (
+    Adopt,
+    Create,
+    Delete,
+    FindOrCreate,
+    Forget,
+    Keep,
+    Rehost,
+    RemoveBlock,
+    Resolve,
+    Update,
+    WriteBack,
+)
 from syncd.description import BlockInfo, insert_block
 from syncd.domain import MEETING_ID_PROPERTY, Event, EventTime, Link, LinkState, MeetingType
 from syncd.planner import (
     AGENDA_LIMIT,
+    TABLE,
     TOPIC_LIMIT,
+    Context,
+    EventState,
+    LinkKind,
     Settings,
-    Step,
+    event_state,
+    link_kind,
+    meeting_spec,
     plan,
     reference_for,
 )
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
-SETTINGS = Settings()
+CTX = Context(Settings(), "UTC", NOW)
 INFO = BlockInfo("https://zoom.us/j/12345678901?pwd=x", 12345678901, "abc")
+SENT = NOW - timedelta(minutes=5)
 
 
 def event(**fields) -> Event:
@@ -24,35 +47,112 @@ def event(**fields) -> Event:
         calendar_id="cal",
         id="ev1",
         summary="Planning #zoom",
+        description="notes",
         etag='"1"',
         start=EventTime(date_time=start, time_zone="Europe/Berlin"),
         end=EventTime(date_time=start + timedelta(minutes=45), time_zone="Europe/Berlin"),
+        organizer_email="ada@example.com",
     )
     return Event(**{**defaults, **fields})
 
 
-def link(state: LinkState, **fields) -> Link:
-    defaults = dict(
-        calendar_id="cal", event_id="ev1", reference=reference_for("cal", "ev1"), state=state
-    )
-    if state in (LinkState.CREATED, LinkState.LINKED):
-        defaults |= dict(meeting_id=INFO.meeting_id, join_url=INFO.join_url, passcode="abc")
-    return Link(**{**defaults, **fields})
-
-
-def linked_event() -> Event:
-    return event(
-        description=insert_block("notes", INFO),
+def shown(ev: Event) -> Event:
+    """The event as syncd left it: the block and the property written back."""
+    return replace(
+        ev,
+        description=insert_block(ev.description, INFO),
         private_properties={MEETING_ID_PROPERTY: str(INFO.meeting_id)},
     )
 
 
+def link(state: LinkState, ev: Event | None = None, **fields) -> Link:
+    defaults = dict(
+        calendar_id="cal",
+        event_id="ev1",
+        reference=reference_for("cal", "ev1"),
+        state=state,
+        host="me",
+        create_sent_at=SENT if state is LinkState.CREATING else None,
+    )
+    if state.has_meeting:
+        spec = meeting_spec(ev or event(), CTX)
+        defaults |= dict(
+            meeting_id=INFO.meeting_id, join_url=INFO.join_url, passcode="abc", made_from=spec
+        )
+    return Link(**{**defaults, **fields})
+
+
+EVENTS = {
+    EventState.WANTED: shown(event()),
+    EventState.UNWANTED: shown(event(summary="Planning")),
+    EventState.GONE: event(status="cancelled"),
+    EventState.OCCURRENCE: event(recurring_event_id="series1"),
+}
+LINKS = {
+    LinkKind.NONE: None,
+    LinkKind.PENDING: link(LinkState.PENDING, attempts=2, last_error="boom"),
+    LinkKind.CREATING: link(LinkState.CREATING),
+    LinkKind.MEETING: link(LinkState.LINKED, shown(event())),
+    LinkKind.KEPT: link(LinkState.KEPT, shown(event())),
+}
+SPEC = meeting_spec(event(), CTX)
+REF = reference_for("cal", "ev1")
+W, U, G, OC = (EventState.WANTED, EventState.UNWANTED, EventState.GONE, EventState.OCCURRENCE)
+N, P, C, M, K = (
+    LinkKind.NONE,
+    LinkKind.PENDING,
+    LinkKind.CREATING,
+    LinkKind.MEETING,
+    LinkKind.KEPT,
+)
+
+# What each pair must give, with on_cancel = "delete" (the default).
+EXPECTED = {
+    (W, N): (Adopt(INFO.meeting_id, SPEC, REF), WriteBack()),  # it names a meeting: lost store
+    (W, P): (Adopt(INFO.meeting_id, SPEC, REF), WriteBack()),
+    (W, C): (FindOrCreate(SPEC, REF, "me", SENT), WriteBack()),
+    (W, M): (),
+    (W, K): (),
+    (U, N): (RemoveBlock(),),
+    (U, P): (Forget(),),
+    (U, C): (RemoveBlock(), Resolve(REF, "me", SENT, delete=True)),
+    (U, M): (RemoveBlock(), Delete(INFO.meeting_id, "no longer asks for a meeting"), Forget()),
+    (U, K): (RemoveBlock(), Delete(INFO.meeting_id, "no longer asks for a meeting"), Forget()),
+    (G, N): (),
+    (G, P): (Forget(),),
+    (G, C): (Resolve(REF, "me", SENT, delete=True),),
+    (G, M): (Delete(INFO.meeting_id, "event cancelled"), Forget()),
+    (G, K): (),
+    **{(OC, kind): () for kind in LinkKind},
+}
+
+
+def test_the_table_covers_every_pair():
+    pairs = {(e, k) for e in EventState for k in LinkKind}
+    assert set(TABLE) == pairs
+    assert set(EXPECTED) == pairs
+
+
+@pytest.mark.parametrize(("state", "kind"), sorted(EXPECTED), ids=lambda v: str(v))
+def test_decision_table(state, kind):
+    ev, ln = EVENTS[state], LINKS[kind]
+    assert (event_state(ev, CTX), link_kind(ln)) == (state, kind)
+    assert plan(ev, ln, CTX).actions == EXPECTED[(state, kind)]
+
+
+def test_on_cancel_keep_keeps_the_meeting_and_resolves_to_keeping_it():
+    keep = replace(CTX, settings=Settings(on_cancel="keep"))
+    gone = EVENTS[G]
+    assert plan(gone, LINKS[M], keep).actions == (Keep(),)
+    assert plan(gone, LINKS[C], keep).actions == (Resolve(REF, "me", SENT, delete=False),)
+
+
 def test_new_tagged_event_is_created_then_written_back():
-    decision = plan(event(), None, SETTINGS, "UTC", NOW)
-    assert decision.steps == (Step.CREATE, Step.WRITE_BACK)
-    assert decision.spec.topic == "Planning"
-    assert decision.spec.type is MeetingType.SCHEDULED
-    assert decision.spec.agenda.splitlines()[0] == reference_for("cal", "ev1")
+    decision = plan(event(), None, CTX)
+    assert decision.actions == (Create(SPEC, REF), WriteBack())
+    assert SPEC.topic == "Planning"
+    assert SPEC.type is MeetingType.SCHEDULED
+    assert SPEC.agenda.splitlines()[0] == REF
 
 
 @pytest.mark.parametrize(
@@ -61,56 +161,149 @@ def test_new_tagged_event_is_created_then_written_back():
         event(summary="Planning"),
         event(status="cancelled"),
         event(recurring_event_id="series1"),
+        event(organizer_self=False),
         event(
             start=EventTime(date_time=NOW - timedelta(hours=2)),
             end=EventTime(date_time=NOW - timedelta(hours=1)),
         ),
     ],
 )
-def test_untagged_cancelled_instances_and_past_events_get_nothing(ev):
-    assert plan(ev, None, SETTINGS, "UTC", NOW).idle
+def test_untagged_cancelled_occurrences_invitations_and_past_events_get_nothing(ev):
+    assert plan(ev, None, CTX).idle
 
 
-def test_linked_event_showing_its_meeting_is_left_alone():
-    assert plan(linked_event(), link(LinkState.LINKED), SETTINGS, "UTC", NOW).idle
+def test_a_past_event_whose_create_failed_is_forgotten():
+    past = event(
+        start=EventTime(date_time=NOW - timedelta(hours=2)),
+        end=EventTime(date_time=NOW - timedelta(hours=1)),
+    )
+    assert plan(past, LINKS[P], CTX).actions == (Forget(),)
 
 
 def test_linked_event_that_lost_its_block_is_written_again():
-    decision = plan(event(), link(LinkState.LINKED), SETTINGS, "UTC", NOW)
-    assert decision.steps == (Step.WRITE_BACK,)
+    decision = plan(event(), LINKS[M], CTX)
+    assert decision.actions == (WriteBack(INFO),)
 
 
 def test_created_but_not_written_is_only_written():
-    assert plan(event(), link(LinkState.CREATED), SETTINGS, "UTC", NOW).steps == (Step.WRITE_BACK,)
-
-
-def test_interrupted_create_is_looked_up_before_creating_again():
-    decision = plan(event(), link(LinkState.CREATING), SETTINGS, "UTC", NOW)
-    assert decision.steps == (Step.FIND_OR_CREATE, Step.WRITE_BACK)
+    created = link(LinkState.CREATED, event())
+    assert plan(event(), created, CTX).actions == (WriteBack(INFO),)
 
 
 def test_refused_create_is_simply_tried_again():
-    decision = plan(event(), link(LinkState.PENDING), SETTINGS, "UTC", NOW)
-    assert decision.steps == (Step.CREATE, Step.WRITE_BACK)
+    assert plan(event(), LINKS[P], CTX).actions == (Create(SPEC, REF), WriteBack())
 
 
-def test_event_naming_a_meeting_the_store_lost_is_adopted():
-    decision = plan(linked_event(), None, SETTINGS, "UTC", NOW)
-    assert decision.steps == (Step.ADOPT, Step.WRITE_BACK)
+@pytest.mark.parametrize(
+    ("edit", "fields"),
+    [
+        (dict(summary="Roadmap #zoom"), {"topic"}),
+        (dict(description="new agenda"), {"agenda"}),
+        (
+            dict(
+                start=EventTime(date_time=NOW + timedelta(days=2), time_zone="Europe/Berlin"),
+                end=EventTime(
+                    date_time=NOW + timedelta(days=2, minutes=45), time_zone="Europe/Berlin"
+                ),
+            ),
+            {"start_time"},
+        ),
+        (
+            dict(
+                end=EventTime(
+                    date_time=NOW + timedelta(days=1, minutes=90), time_zone="Europe/Berlin"
+                )
+            ),
+            {"duration"},
+        ),
+        (
+            dict(
+                start=EventTime(date_time=NOW + timedelta(days=1), time_zone="Asia/Tokyo"),
+                end=EventTime(
+                    date_time=NOW + timedelta(days=1, minutes=45), time_zone="Asia/Tokyo"
+                ),
+            ),
+            {"timezone"},
+        ),
+    ],
+    ids=["renamed", "described", "moved", "resized", "rezoned"],
+)
+def test_a_changed_event_patches_only_what_changed(edit, fields):
+    changed = shown(replace(event(), **edit))
+    decision = plan(changed, LINKS[M], CTX)
+    update = decision.actions[0]
+    assert isinstance(update, Update)
+    assert set(update.changes) == fields
+    assert decision.actions[1:] == (WriteBack(),)
+
+
+def test_a_link_recorded_before_syncd_kept_the_spec_sends_the_whole_schedule_once():
+    legacy = replace(LINKS[M], made_from=None)
+    update = plan(EVENTS[W], legacy, CTX).actions[0]
+    assert isinstance(update, Update)
+    assert {"topic", "agenda", "type", "start_time", "duration", "timezone"} <= set(update.changes)
+
+
+def test_settings_changed_in_config_are_sent_on_update():
+    ctx = replace(CTX, settings=Settings(zoom_settings=(("waiting_room", True),)))
+    update = plan(EVENTS[W], LINKS[M], ctx).actions[0]
+    assert isinstance(update, Update)
+    assert update.changes == {"settings": {"waiting_room": True}}
 
 
 def test_topic_and_agenda_respect_zooms_limits():
     long = event(summary="x" * 500 + " #zoom", description="y" * 10_000)
-    spec = plan(long, None, SETTINGS, "UTC", NOW).spec
+    spec = meeting_spec(long, CTX)
     assert len(spec.topic) == TOPIC_LIMIT
     assert len(spec.agenda) == AGENDA_LIMIT
-    assert spec.agenda.startswith(reference_for("cal", "ev1"))
+    assert spec.agenda.startswith(REF)
 
 
-def test_host_can_be_the_organizer():
-    settings = Settings(host="organizer")
-    spec = plan(event(organizer_email="ada@example.com"), None, settings, "UTC", NOW).spec
-    assert spec.host == "ada@example.com"
+def test_host_can_be_the_organizer_when_a_zoom_user():
+    ctx = replace(
+        CTX, settings=Settings(host="organizer"), zoom_users=frozenset({"ada@example.com"})
+    )
+    assert meeting_spec(event(organizer_email="Ada@Example.com"), ctx).host == "ada@example.com"
+
+
+def test_an_organizer_without_a_zoom_user_falls_back_with_a_note():
+    ctx = replace(
+        CTX,
+        settings=Settings(host="organizer", host_fallback="rooms@example.com"),
+        zoom_users=frozenset({"bob@example.com"}),
+    )
+    decision = plan(event(), None, ctx)
+    assert decision.actions[0].spec.host == "rooms@example.com"
+    assert decision.notes == (
+        "organizer ada@example.com is no Zoom user here; host rooms@example.com",
+    )
+
+
+def test_mapped_hosts_win_organizer_before_calendar():
+    hosts = {"ada@example.com": "ada-zoom@example.com", "cal": "team@example.com"}
+    ctx = replace(CTX, settings=Settings(hosts=hosts))
+    assert meeting_spec(event(), ctx).host == "ada-zoom@example.com"
+    assert meeting_spec(event(organizer_email="bob@example.com"), ctx).host == "team@example.com"
+
+
+def test_a_new_organizer_moves_the_meeting_with_schedule_for():
+    ctx = replace(CTX, settings=Settings(host="organizer"))
+    moved = shown(event(organizer_email="bob@example.com"))
+    rehost = plan(moved, replace(LINKS[M], host="ada@example.com"), ctx).actions[0]
+    assert isinstance(rehost, Rehost)
+    assert rehost.changes is not None and rehost.changes["schedule_for"] == "bob@example.com"
+    assert rehost.old_host == "ada@example.com"
+
+
+def test_a_meeting_moving_to_me_is_made_again():
+    rehost = plan(EVENTS[W], replace(LINKS[M], host="ada@example.com"), CTX).actions[0]
+    assert isinstance(rehost, Rehost) and rehost.changes is None
+
+
+def test_guarded_deletions_are_marked_for_the_mass_change_guard():
+    assert plan(EVENTS[U], LINKS[M], CTX).guarded_deletes
+    assert plan(EVENTS[G], LINKS[M], CTX).guarded_deletes
+    assert not plan(EVENTS[W], LINKS[M], CTX).guarded_deletes
 
 
 def test_references_differ_per_event_and_calendar():
