@@ -1,6 +1,7 @@
-"""Benchmark a first pass and a no-change pass against the simulators.
+"""Benchmark a first pass, a no-change pass and passes after single edits, against the
+simulators.
 
-    .venv/bin/python bench/bench_sync.py --events 2000 --tagged 200 --latency-ms 10
+    .venv/bin/python bench/bench_sync.py --events 2000 --tagged 500 --latency-ms 10
 
 The simulators run in a child process, so the memory figures are syncd's alone. API calls are
 the real cost of a pass, so they are counted per API and per kind of request.
@@ -34,9 +35,10 @@ def serve_simulators(conn: Connection, events: int, tagged: int, latency: float)
     with GoogleCalendarSim() as google, ZoomSim(daily_create_limit=events + 1) as zoom:
         google.add_calendar(CALENDAR, time_zone="Europe/Berlin")
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        tagged_ids: list[str] = []
         for i in range(events):
             begins = start + timedelta(hours=i)
-            google.put_event(
+            event = google.put_event(
                 CALENDAR,
                 {
                     "summary": f"Meeting {i}" + (" #zoom" if i % (events // tagged) == 0 else ""),
@@ -45,6 +47,8 @@ def serve_simulators(conn: Connection, events: int, tagged: int, latency: float)
                     "end": {"dateTime": (begins + timedelta(minutes=30)).isoformat()},
                 },
             )
+            if "#zoom" in event["summary"]:
+                tagged_ids.append(event["id"])
         google.latency = zoom.latency = latency
         google.reset_log()
         conn.send(
@@ -57,7 +61,10 @@ def serve_simulators(conn: Connection, events: int, tagged: int, latency: float)
             }
         )
         while (command := conn.recv()) != "stop":
-            if command == "counts":
+            if command in EDITS:
+                EDITS[command](google, tagged_ids)
+                google.reset_log()
+            elif command == "counts":
                 conn.send(
                     {
                         "google": Counter(r.route for r in google.calls()),
@@ -66,6 +73,28 @@ def serve_simulators(conn: Connection, events: int, tagged: int, latency: float)
                 )
                 google.reset_log()
                 zoom.reset_log()
+
+
+def _move(google, tagged_ids: list[str]) -> None:
+    event = google.event(CALENDAR, tagged_ids[0])
+    later = {
+        key: {**event[key], "dateTime": (
+            datetime.fromisoformat(event[key]["dateTime"]) + timedelta(minutes=30)
+        ).isoformat()}
+        for key in ("start", "end")
+    }
+    google.edit_event(CALENDAR, tagged_ids[0], **later)
+
+
+def _rename(google, tagged_ids: list[str]) -> None:
+    google.edit_event(CALENDAR, tagged_ids[1], summary="Renamed #zoom")
+
+
+def _untag(google, tagged_ids: list[str]) -> None:
+    google.edit_event(CALENDAR, tagged_ids[2], summary="No video after all")
+
+
+EDITS = {"one event moved": _move, "one event renamed": _rename, "one event untagged": _untag}
 
 
 def max_rss_mib() -> float:
@@ -90,7 +119,7 @@ def show(title: str, elapsed: float, rss_mib: float, counts: dict[str, Counter[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=2000)
-    parser.add_argument("--tagged", type=int, default=200)
+    parser.add_argument("--tagged", type=int, default=500)
     parser.add_argument("--latency-ms", type=float, default=10.0)
     args = parser.parse_args()
 
@@ -118,7 +147,9 @@ def main() -> None:
             f"{args.events} events, {args.tagged} tagged, {args.latency_ms:g} ms per request;"
             f" {max_rss_mib():.0f} MiB RSS before the first pass"
         )
-        for title in ("first pass", "no-change pass"):
+        for title in ("first pass", "no-change pass", *EDITS, "no-change pass"):
+            if title in EDITS:
+                parent.send(title)
             elapsed, peak = measure(app)
             parent.send("counts")
             show(title, elapsed, peak, parent.recv())
