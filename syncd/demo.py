@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from syncd.app import App
 from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
 from syncd.description import find_block
+from syncd.report import PassReport
 from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.zoom import ZoomSim
 
@@ -128,6 +129,41 @@ def _show_events(google: GoogleCalendarSim, zoom: ZoomSim) -> None:
             click.echo(f"      {block.join_url}")
 
 
+def _edit_and_follow(app: App, google: GoogleCalendarSim, zoom: ZoomSim) -> PassReport:
+    """A calendar user's ordinary edits, and what syncd does about each."""
+    by_summary = {e.get("summary"): e for e in google.events(PRIMARY)}
+    planning, customer = by_summary["Weekly planning #zoom"], by_summary["Customer call"]
+    review = next(e for e in google.events(TEAM) if e.get("summary") == "Design review #Zoom")
+    moved = {
+        key: {**planning[key], "dateTime": _later(planning[key]["dateTime"], hours=2)}
+        for key in ("start", "end")
+    }
+    google.edit_event(PRIMARY, planning["id"], **moved)
+    google.edit_event(PRIMARY, customer["id"], summary="Customer call: pricing")
+    google.edit_event(TEAM, review["id"], summary="Design review (in person)")
+    click.echo(
+        "\nThe users edit: 'Weekly planning' moves two hours later, 'Customer call' is "
+        "renamed, 'Design review' loses its tag"
+    )
+    zoom.reset_log()
+    google.reset_log()
+    report = app.run_pass()
+    _show_events(google, zoom)
+    routes = ", ".join(
+        f"{route} {zoom.count(route)}"
+        for route in ("meetings.update", "meetings.delete", "meetings.create")
+    )
+    click.echo(
+        f"\nThird pass: Zoom {routes}; {google.count('events.patch')} event write (the "
+        "untagged event's block removed; moved and renamed meetings keep their join link)"
+    )
+    return report
+
+
+def _later(date_time: str, **delta: float) -> str:
+    return (datetime.fromisoformat(date_time) + timedelta(**delta)).isoformat()
+
+
 def run_demo(*, keep: bool = False) -> int:
     with (
         GoogleCalendarSim() as google,
@@ -147,19 +183,20 @@ def run_demo(*, keep: bool = False) -> int:
             zoom.reset_log()
             google.reset_log()
             second = app.run_pass()
+            zoom_calls = zoom.count() - zoom.count("token")
+            click.echo(
+                f"\nSecond pass: {zoom_calls} Zoom requests, "
+                f"{google.count('events.patch')} event writes (nothing changed, nothing done)"
+            )
+            third = _edit_and_follow(app, google, zoom)
         finally:
             app.close()
-        zoom_calls = zoom.count() - zoom.count("token")
-        click.echo(
-            f"\nSecond pass: {zoom_calls} Zoom requests, "
-            f"{google.count('events.patch')} event writes (nothing changed, nothing done)"
-        )
         if keep:
             click.echo(
                 f"\nGoogle simulator: {google.url}  Zoom simulator: {zoom.url}  (Ctrl-C ends)"
             )
             _wait_forever()
-    return 0 if first.ok and second.ok else 1
+    return 0 if first.ok and second.ok and third.ok else 1
 
 
 def _wait_forever() -> None:
