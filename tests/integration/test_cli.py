@@ -169,8 +169,11 @@ def test_check_with_a_wrong_zoom_secret_fails_cleanly(syncd, config_file):
 def test_demo_runs_end_to_end(syncd):
     result = syncd("demo")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("/j/") == 5
-    assert "Second pass: 0 Zoom requests, 0 event writes" in result.stdout
+    first, _, after_edits = result.stdout.partition("The users edit")
+    assert first.count("/j/") == 5
+    assert "Second pass: 0 Zoom requests, 0 event writes" in first
+    assert after_edits.count("/j/") == 4  # the untagged event lost its meeting
+    assert "meetings.update 2, meetings.delete 1, meetings.create 0; 1 event write" in after_edits
 
 
 def test_sync_with_refused_zoom_credentials_is_exit_2(syncd, config_file, google_sim):
