@@ -1,4 +1,4 @@
-"""Load and validate the TOML configuration; resolve secrets (DESIGN section 3)."""
+"""Load and validate the TOML configuration; resolve secrets (docs/design.md, "Configuration")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Event times to Zoom's start_time, timezone and duration (pure). See DESIGN section 5."""
+"""Event times to Zoom's start_time, timezone and duration (pure); docs/design.md, "Time"."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
 
 
 def _limit_extended(event: dict[str, Any]) -> None:
-    """Keys over 44 characters are dropped and values cut at 1024, silently (DESIGN 8)."""
+    """Keys over 44 characters are dropped and values cut at 1024, silently, as Google does."""
     props = event.get("extendedProperties")
     if not isinstance(props, dict):
         return
