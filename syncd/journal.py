@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from syncd.domain import Meeting, MeetingSpec
+from syncd.domain import Link, Meeting, MeetingSpec
 from syncd.ports import JournalPort
 
 
@@ -66,6 +66,9 @@ class JournalWriter:
         self.store.forget_sync_token(self.calendar_id)
 
     # -- one event's steps ------------------------------------------------------------------
+    def link(self, event_id: str) -> Link | None:
+        return self.store.links(self.calendar_id, [event_id]).get(event_id)
+
     def begin_create(self, event_id: str, reference: str, host: str) -> None:
         self.store.begin_create(
             self.calendar_id, event_id, reference, host, self.now(), self.owner

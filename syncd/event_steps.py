@@ -1,0 +1,76 @@
+"""The steps of a plan that write to the event: the block and the meeting id property."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from syncd.description import BlockInfo, find_block, insert_block, remove_block
+from syncd.domain import MEETING_ID_PROPERTY, Event
+from syncd.google_calendar import Conflict, GoogleError
+from syncd.journal import JournalWriter
+from syncd.ports import CalendarPort
+from syncd.report import CalendarReport
+from syncd.steps import EventChanged, StepFailed, where
+
+log = logging.getLogger(__name__)
+
+
+class EventSteps:
+    def __init__(
+        self, google: CalendarPort, journal: JournalWriter, report: CalendarReport
+    ) -> None:
+        self._google = google
+        self._journal = journal
+        self._report = report
+
+    def write_back(self, event: Event, info: BlockInfo | None) -> Event:
+        if info is None:  # the planner puts WriteBack only after a step that has a meeting
+            raise StepFailed(ValueError(f"event {event.id}: no meeting to write back"))
+        properties = {MEETING_ID_PROPERTY: str(info.meeting_id)}
+        if not _shows(event, info, properties):
+            event = self._patch(event, insert_block(event.description, info), properties)
+            self._report.events_written += 1
+            log.info(
+                "event %s %r: wrote meeting %s into the description",
+                where(event),
+                event.summary,
+                info.meeting_id,
+            )
+        self._journal.linked(event.id)
+        return event
+
+    def remove_block(self, event: Event) -> Event:
+        event = self._patch(
+            event, remove_block(event.description), {MEETING_ID_PROPERTY: None}
+        )
+        self._report.blocks_removed += 1
+        log.info("event %s %r: removed the meeting block", where(event), event.summary)
+        return event
+
+    def _patch(
+        self, event: Event, description: str, properties: Mapping[str, str | None]
+    ) -> Event:
+        self._journal.check()
+        try:
+            return self._google.patch_event(
+                event, description=description, private_properties=properties
+            )
+        except Conflict:
+            raise EventChanged(self._reread(event)) from None
+        except GoogleError as exc:
+            raise StepFailed(exc) from exc
+
+    def _reread(self, event: Event) -> Event:
+        try:
+            return self._google.get_event(event.calendar_id, event.id)
+        except GoogleError as exc:
+            raise StepFailed(exc) from exc
+
+    # -- failures ------------------------------------------------------------------------------
+
+
+def _shows(event: Event, info: BlockInfo, properties: Mapping[str, str]) -> bool:
+    return find_block(event.description) == info and all(
+        event.private_properties.get(key) == value for key, value in properties.items()
+    )
