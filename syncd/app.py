@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.calendar_pass import DeleteGuard
+from syncd.calendar_pass import Audit, DeleteGuard
 from syncd.config import Config, ConfigError, ZoomCredentials
 from syncd.engine import Engine, EngineOptions, ProgressCallback
 from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
@@ -43,6 +43,14 @@ def engine_options(
             share=config.sync.delete_guard_share,
             minimum=config.sync.delete_guard_min,
             allowed=allow_deletes or config.sync.allow_mass_deletes,
+        ),
+        audit=(
+            Audit(
+                period=timedelta(days=config.sync.audit_days),
+                interval=timedelta(seconds=config.sync.interval_seconds),
+            )
+            if config.sync.audit_days
+            else None
         ),
         dry_run=dry_run,
     )

@@ -4,6 +4,7 @@ hold back a mass deletion, and only then advance the sync token."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from syncd.google_calendar import (
     SyncTokenExpired,
 )
 from syncd.journal import PassBook
-from syncd.planner import Context, plan
+from syncd.planner import Context, plan, settings_fingerprint
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
 from syncd.store import LeaseLost
@@ -44,6 +45,8 @@ class PlanRunner(Protocol):
 
     def hold(self, plan: Plan, reason: str) -> None: ...
 
+    def verify(self, link: Link) -> None: ...
+
 
 @dataclass(frozen=True)
 class DeleteGuard:
@@ -60,9 +63,23 @@ class DeleteGuard:
 
 
 @dataclass(frozen=True)
+class Audit:
+    """Each live meeting is looked up in Zoom at most once a `period`, spread over the passes
+    (`interval` apart), so that one deleted there by hand is made again without waiting for
+    its event to change."""
+
+    period: timedelta
+    interval: timedelta
+
+    def batch(self, live: int) -> int:
+        return max(1, math.ceil(live * (self.interval / self.period)))
+
+
+@dataclass(frozen=True)
 class PassSettings:
     lookback: timedelta
     guard: DeleteGuard
+    audit: Audit | None = None
 
 
 class CalendarPass:
@@ -90,6 +107,7 @@ class CalendarPass:
         self.report = report
         self._stop = stop
         self._on_progress = on_progress
+        self._fingerprint = settings_fingerprint(context.settings)
         self._deletions: dict[str, Plan] = {}
         self._deletions_counted = False
 
@@ -97,9 +115,9 @@ class CalendarPass:
         sync_token = time_zone = None
         self.book.start_pass()
         try:
+            self._audit()
             self._resume()
-            state = self.store.calendar(self.calendar_id)
-            sync_token, time_zone = self._read_changes(state.sync_token)
+            sync_token, time_zone = self._read_changes(self._sync_token())
             self._settle_deletions()
         except GoogleError as exc:
             self.report.error = str(exc)
@@ -118,7 +136,21 @@ class CalendarPass:
             sync_token=sync_token,
             time_zone=time_zone,
             error=self.report.error or self.report.warning,
+            fingerprint=self._fingerprint,
         )
+
+    def _sync_token(self) -> str | None:
+        """The stored token, unless the config that shapes meetings changed since: then every
+        event is listed and planned again (a changed tag, host or Zoom setting reaches the
+        meetings that exist, and the mass-change guard sees what a renamed tag would do)."""
+        state = self.store.calendar(self.calendar_id)
+        if state.sync_token is not None and state.settings_fingerprint != self._fingerprint:
+            log.info(
+                "calendar %s: the config's meeting settings changed: planning every event again",
+                self.calendar_id,
+            )
+            return None
+        return state.sync_token
 
     # -- reading -------------------------------------------------------------------------------
     def _read_changes(self, sync_token: str | None) -> tuple[str | None, str | None]:
@@ -153,6 +185,16 @@ class CalendarPass:
             event = self._current(link)
             if event is not None:
                 self._handle(event, link)
+
+    def _audit(self) -> None:
+        audit = self.settings.audit
+        if audit is None:
+            return
+        batch = audit.batch(self.store.count_live(self.calendar_id))
+        seen_before = self.book.now() - audit.period
+        for link in self.store.links_to_audit(self.calendar_id, seen_before, batch):
+            self._check_stop()
+            self.runner.verify(link)
 
     def _current(self, link: Link) -> Event | None:
         try:
@@ -191,24 +233,35 @@ class CalendarPass:
         )
 
     def _settle_deletions(self) -> None:
-        """Carry out the deletions this pass planned, unless there are suspiciously many."""
-        plans = list(self._deletions.values())
+        """Carry out the deletions this pass planned, unless there are suspiciously many.
+
+        A deletion once held stays held until an operator allows it (or the event asks for
+        its meeting again); new ones are counted together with those still held."""
         self._deletions_counted = True
+        plans = list(self._deletions.values())
         live = self.store.count_live(self.calendar_id)
-        if self.settings.guard.trips(len(plans), live):
-            self.report.warning = (
-                f"{len(plans)} of {live} meetings would be deleted: held back by the "
-                "mass-change guard; run `syncd sync --allow-deletes` if that is intended"
-            )
-            log.error("calendar %s: %s", self.calendar_id, self.report.warning)
-            for decision in plans:
-                self.runner.hold(decision, "deletion held back by the mass-change guard")
-            return
-        for decision in plans:
+        held = [p for p in plans if _held(p) and not self.settings.guard.allowed]
+        new = [p for p in plans if p not in held]
+        if self.settings.guard.trips(len(new) + self.store.count_held(self.calendar_id), live):
+            held, new = held + new, []
+        for decision in new:
             self._check_stop()
             self._carry_out(decision)
+        for decision in held:
+            self.runner.hold(decision, "deletion held back by the mass-change guard")
+        waiting = self.store.count_held(self.calendar_id)
+        if waiting:
+            self.report.warning = (
+                f"{waiting} deletions of its {live} meetings held back by the mass-change "
+                "guard: run `syncd sync --allow-deletes` if they are intended"
+            )
+            log.error("calendar %s: %s", self.calendar_id, self.report.warning)
 
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise PassInterrupted("syncd is stopping")
         self.book.check()
+
+
+def _held(decision: Plan) -> bool:
+    return decision.link is not None and decision.link.held_at is not None

@@ -48,6 +48,7 @@ class SyncSection(_Section):
     delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     delete_guard_min: Annotated[int, Field(ge=1)] = 5
     allow_mass_deletes: bool = False
+    audit_days: Annotated[float, Field(ge=0)] = 0.0
 
 
 class GoogleSection(_Section):

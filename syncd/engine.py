@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from syncd.calendar_pass import CalendarPass, DeleteGuard, PassSettings, PlanRunner
+from syncd.calendar_pass import Audit, CalendarPass, DeleteGuard, PassSettings, PlanRunner
 from syncd.executor import Executor, PreviewExecutor
 from syncd.journal import JournalWriter, PassBook, PreviewBook
 from syncd.lease import CalendarBusy, CalendarLease, owner_name
@@ -37,6 +37,7 @@ class EngineOptions:
     """How long a create of unknown outcome may still reach Zoom (its request timeout, twice,
     and a margin): only after that does not finding its meeting mean it was never made."""
     guard: DeleteGuard = field(default_factory=DeleteGuard)
+    audit: Audit | None = None
     dry_run: bool = False
 
 
@@ -137,7 +138,9 @@ class Engine:
             book=book,
             runner=runner,
             context=context,
-            settings=PassSettings(lookback=self.options.lookback, guard=self.options.guard),
+            settings=PassSettings(
+                lookback=self.options.lookback, guard=self.options.guard, audit=self.options.audit
+            ),
             report=report,
             stop=self._stop,
             on_progress=self._on_progress,

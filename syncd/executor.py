@@ -30,7 +30,7 @@ from syncd.actions import (
     describe,
 )
 from syncd.description import BlockInfo
-from syncd.domain import Event
+from syncd.domain import Event, Link
 from syncd.event_steps import EventSteps
 from syncd.journal import JournalWriter
 from syncd.meeting_steps import MeetingSteps
@@ -93,6 +93,21 @@ class Executor:
     def queue(self, calendar_id: str, event_id: str, cause: Exception) -> None:
         """Queue an event whose plan could not even be made (its event could not be read)."""
         self._record_failure(calendar_id, event_id, StepFailed(cause))
+
+    def verify(self, link: Link) -> None:
+        """The audit of one live meeting; a failure is logged and tried next period."""
+        if link.meeting_id is None:
+            return
+        try:
+            self.meetings.verify(link, link.meeting_id)
+        except StepFailed as failure:
+            log.warning(
+                "audit of meeting %s (event %s/%s) failed: %s",
+                link.meeting_id,
+                link.calendar_id,
+                link.event_id,
+                failure,
+            )
 
     def hold(self, plan: Plan, reason: str) -> None:
         """The mass-change guard holds this plan back; it is looked at again with back-off."""
@@ -174,3 +189,6 @@ class PreviewExecutor:
 
     def hold(self, plan: Plan, reason: str) -> None:
         log.warning("dry run: event %s: %s", where(plan.event), reason)
+
+    def verify(self, link: Link) -> None:
+        """A dry run audits nothing: the audit's only effect is on the journal."""

@@ -22,7 +22,12 @@ class PassBook(Protocol):
     def start_pass(self) -> None: ...
 
     def finish_pass(
-        self, *, sync_token: str | None, time_zone: str | None, error: str | None
+        self,
+        *,
+        sync_token: str | None,
+        time_zone: str | None,
+        error: str | None,
+        fingerprint: str | None,
     ) -> None: ...
 
     def forget_sync_token(self) -> None: ...
@@ -56,10 +61,19 @@ class JournalWriter:
         self.store.start_pass(self.calendar_id)
 
     def finish_pass(
-        self, *, sync_token: str | None, time_zone: str | None, error: str | None
+        self,
+        *,
+        sync_token: str | None,
+        time_zone: str | None,
+        error: str | None,
+        fingerprint: str | None,
     ) -> None:
         self.store.finish_pass(
-            self.calendar_id, sync_token=sync_token, time_zone=time_zone, error=error
+            self.calendar_id,
+            sync_token=sync_token,
+            time_zone=time_zone,
+            error=error,
+            fingerprint=fingerprint,
         )
 
     def forget_sync_token(self) -> None:
@@ -91,6 +105,12 @@ class JournalWriter:
 
     def linked(self, event_id: str) -> None:
         self.store.record_linked(self.calendar_id, event_id, self.owner)
+
+    def checked(self, event_id: str) -> None:
+        self.store.record_checked(self.calendar_id, event_id, self.now(), self.owner)
+
+    def meeting_gone(self, event_id: str) -> None:
+        self.store.record_meeting_gone(self.calendar_id, event_id, self.now(), self.owner)
 
     def kept(self, event_id: str) -> None:
         self.store.record_kept(self.calendar_id, event_id, self.owner)
@@ -133,7 +153,12 @@ class PreviewBook:
         pass
 
     def finish_pass(
-        self, *, sync_token: str | None, time_zone: str | None, error: str | None
+        self,
+        *,
+        sync_token: str | None,
+        time_zone: str | None,
+        error: str | None,
+        fingerprint: str | None,
     ) -> None:
         pass
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from syncd.actions import Rehost, Resolve, Update
 from syncd.description import BlockInfo
-from syncd.domain import Event, Meeting, MeetingSpec
+from syncd.domain import Event, Link, Meeting, MeetingSpec
 from syncd.journal import JournalWriter
 from syncd.ports import MeetingsPort
 from syncd.report import CalendarReport
@@ -154,6 +154,23 @@ class MeetingSteps:
             ", ".join(sorted(action.changes)),
         )
         return None
+
+    def verify(self, link: Link, meeting_id: int) -> None:
+        """The audit: is the meeting still in Zoom? If not, the event is due for a new one."""
+        try:
+            self._zoom_call(lambda: self._zoom.get_meeting(meeting_id), None)
+        except StepFailed as failure:
+            if not _meeting_gone(failure):
+                raise
+            log.warning(
+                "event %s/%s: meeting %s was deleted in Zoom; making a new one",
+                link.calendar_id,
+                link.event_id,
+                meeting_id,
+            )
+            self._journal.meeting_gone(link.event_id)
+            return
+        self._journal.checked(link.event_id)
 
     def rehost(self, event: Event, action: Rehost) -> BlockInfo | None:
         """Zoom moves a meeting to another host of the account with `schedule_for`; where it

@@ -86,6 +86,20 @@ class LinkKind(enum.StrEnum):
     KEPT = "kept"
 
 
+def settings_fingerprint(settings: Settings) -> str:
+    """Changes when a config change could change what an existing event should get (the
+    tag, the hosts, all-day handling, Zoom settings): then every event is planned again."""
+    shaping = (
+        settings.tag.lower(),
+        settings.host,
+        settings.host_fallback,
+        sorted(settings.hosts.items()),
+        str(settings.all_day),
+        settings.zoom_settings,
+    )
+    return hashlib.sha256(repr(shaping).encode()).hexdigest()[:32]
+
+
 def reference_for(calendar_id: str, event_id: str) -> str:
     """A stable name for an event's meeting, written into its agenda (our idempotency key)."""
     digest = hashlib.sha256(f"{calendar_id}\n{event_id}".encode()).hexdigest()[:24]
@@ -255,11 +269,15 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
         return _plan(event, link, "event changed", update, WriteBack())
     if not carries_link(event, link):
         return _plan(event, link, "event does not show its meeting", WriteBack(block_of(link)))
+    if link.state is not LinkState.LINKED:  # shown, but not yet journaled as linked
+        return _plan(event, link, "event shows its meeting", WriteBack(block_of(link)))
     return _plan(event, link, "up to date")
 
 
 def settle(event: Event, link: Link | None, ctx: Context) -> Plan:
-    return _plan(event, link, "no meeting, nothing left to retry", Forget())
+    """No meeting: nothing left to retry, and no block of a meeting that is gone."""
+    remove = (RemoveBlock(),) if shows_block(event) and not event.cancelled else ()
+    return _plan(event, link, "no meeting, nothing left to retry", *remove, Forget())
 
 
 def unlink(event: Event, link: Link | None, ctx: Context) -> Plan:

@@ -72,10 +72,30 @@ class JournalPort(Protocol):
 
     def count_live(self, calendar_id: str) -> int: ...
 
+    def count_held(self, calendar_id: str) -> int: ...
+
+    def links_to_audit(
+        self, calendar_id: str, seen_before: datetime, limit: int
+    ) -> list[Link]: ...
+
+    def record_checked(
+        self, calendar_id: str, event_id: str, now: datetime, owner: str | None
+    ) -> None: ...
+
+    def record_meeting_gone(
+        self, calendar_id: str, event_id: str, now: datetime, owner: str | None
+    ) -> None: ...
+
     def start_pass(self, calendar_id: str) -> None: ...
 
     def finish_pass(
-        self, calendar_id: str, *, sync_token: str | None, time_zone: str | None, error: str | None
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        time_zone: str | None,
+        error: str | None,
+        fingerprint: str | None = None,
     ) -> None: ...
 
     def forget_sync_token(self, calendar_id: str) -> None: ...

@@ -23,6 +23,7 @@ class CalendarState:
     last_error: str | None = None
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
+    settings_fingerprint: str | None = None
 
 
 def _calendar(row: CalendarRow) -> CalendarState:
@@ -36,6 +37,7 @@ def _calendar(row: CalendarRow) -> CalendarState:
         last_error=row.last_error,
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
+        settings_fingerprint=row.settings_fingerprint,
     )
 
 
@@ -58,9 +60,16 @@ class CalendarStore(StoreBase):
             session.add(row)
 
     def finish_pass(
-        self, calendar_id: str, *, sync_token: str | None, time_zone: str | None, error: str | None
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None,
+        time_zone: str | None,
+        error: str | None,
+        fingerprint: str | None = None,
     ) -> None:
-        """Record the end of a pass; the sync token advances only when one is given."""
+        """Record the end of a pass; the sync token advances only when one is given, together
+        with the fingerprint of the config its events were planned with."""
         with self._transaction() as session:
             row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
             now = utcnow()
@@ -70,6 +79,7 @@ class CalendarStore(StoreBase):
                 row.last_success_at = now
             if sync_token is not None:
                 row.sync_token = sync_token
+                row.settings_fingerprint = fingerprint
             if time_zone:
                 row.time_zone = time_zone
             session.add(row)

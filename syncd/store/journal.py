@@ -111,6 +111,55 @@ class JournalStore(StoreBase):
                 .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
             ) or 0
 
+    def count_held(self, calendar_id: str) -> int:
+        """The calendar's deletions the mass-change guard holds."""
+        with self._transaction() as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(LinkRow)
+                    .where(LinkRow.calendar_id == calendar_id, LinkRow.held_at.is_not(None))
+                )
+                or 0
+            )
+
+    def links_to_audit(self, calendar_id: str, seen_before: datetime, limit: int) -> list[Link]:
+        """Live links whose meeting was last seen (or made) before `seen_before`, oldest
+        first."""
+        last_seen = func.coalesce(LinkRow.checked_at, LinkRow.created_at)  # rows from 0001
+        with self._transaction() as session:
+            rows = session.scalars(
+                select(LinkRow)
+                .where(
+                    LinkRow.calendar_id == calendar_id,
+                    LinkRow.state.in_(LIVE_STATES),
+                    last_seen < seen_before,
+                )
+                .order_by(last_seen)
+                .limit(limit)
+            )
+            return [_link(row) for row in rows]
+
+    def record_checked(
+        self, calendar_id: str, event_id: str, now: datetime, owner: str | None
+    ) -> None:
+        with self._transaction() as session:
+            _fence(session, calendar_id, owner)
+            _existing(session, calendar_id, event_id).checked_at = now
+
+    def record_meeting_gone(
+        self, calendar_id: str, event_id: str, now: datetime, owner: str | None
+    ) -> None:
+        """The meeting was deleted in Zoom: the event has none now, and is due at once."""
+        with self._transaction() as session:
+            _fence(session, calendar_id, owner)
+            row = _existing(session, calendar_id, event_id)
+            row.state = LinkState.PENDING
+            row.meeting_id = row.join_url = None
+            row.passcode = ""
+            row.next_attempt_at = now
+            _remember(row, row.host or "me", None)
+
     def begin_create(
         self,
         calendar_id: str,
@@ -148,6 +197,7 @@ class JournalStore(StoreBase):
             row.meeting_id = meeting.id
             row.join_url = meeting.join_url
             row.passcode = meeting.password
+            row.checked_at = now  # seen in Zoom just now: the audit starts from here
             _remember(row, host, made_from)
 
     def record_update(

@@ -66,6 +66,8 @@ class CalendarRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settings_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    """Of the config the sync token's events were last planned with."""
 
 
 class LinkRow(Base):
@@ -95,5 +97,7 @@ class LinkRow(Base):
     settings: Mapped[str | None] = mapped_column(Text)
     """JSON object of the `[zoom.settings]` the meeting was made with."""
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the audit last found the meeting in Zoom."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -112,9 +112,9 @@ EXPECTED = {
     (W, P): (Adopt(INFO.meeting_id, SPEC, REF), WriteBack()),
     (W, C): (FindOrCreate(SPEC, REF, "me", SENT), WriteBack()),
     (W, M): (),
-    (W, K): (),
+    (W, K): (WriteBack(INFO),),  # a cancelled event restored: followed again
     (U, N): (RemoveBlock(),),
-    (U, P): (Forget(),),
+    (U, P): (RemoveBlock(), Forget()),  # e.g. its meeting was found deleted by the audit
     (U, C): (RemoveBlock(), Resolve(REF, "me", SENT, delete=True)),
     (U, M): (RemoveBlock(), Delete(INFO.meeting_id, "no longer asks for a meeting"), Forget()),
     (U, K): (RemoveBlock(), Delete(INFO.meeting_id, "no longer asks for a meeting"), Forget()),
