@@ -22,7 +22,7 @@ from syncd.logs import setup_logging
 from syncd.report import PassReport
 from syncd.store import Store, StoreError, StoreMissing
 from syncd.store.migrate import current_revision, upgrade
-from syncd.zoom import ZoomError
+from syncd.zoom import ZoomClient, ZoomError
 
 EXIT_OK, EXIT_FAILURES, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -220,12 +220,25 @@ def check(ctx: click.Context) -> None:
             click.echo("zoom: app credentials accepted")
             if missing:
                 raise Failure(f"zoom: the app lacks the scopes {', '.join(missing)}")
-            if config.zoom.host != "organizer":
-                email = zoom.user_email(config.zoom.host)
-                click.echo(f"zoom: host {config.zoom.host} is {email}")
+            _check_hosts(config, zoom)
         finally:
             zoom.close()
     click.echo("ok")
+
+
+def _check_hosts(config: Config, zoom: ZoomClient) -> None:
+    """Every Zoom user the config names exists; with `host = "organizer"`, how many of the
+    account's users can host."""
+    named = {config.zoom.host, *config.zoom.hosts.values()}
+    if config.zoom.host == "organizer":
+        named = (named - {"organizer"}) | {config.zoom.host_fallback}
+        users = zoom.active_user_emails()
+        click.echo(
+            f"zoom: host = organizer: {len(users)} active users of the account can host; "
+            f"other organizers' meetings are hosted by {config.zoom.host_fallback}"
+        )
+    for user in sorted(named):
+        click.echo(f"zoom: host {user} is {zoom.user_email(user)}")
 
 
 @main.group()

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from syncd.description import BlockInfo
+
 MEETING_ID_PROPERTY = "syncd_meeting_id"
 """Key in the event's `extendedProperties.private` that names its Zoom meeting."""
+REFERENCE_PREFIX = "syncd-ref:"
+
+
+def reference_for(calendar_id: str, event_id: str) -> str:
+    """A stable name for an event's meeting, written into its agenda (our idempotency key)."""
+    digest = hashlib.sha256(f"{calendar_id}\n{event_id}".encode()).hexdigest()[:24]
+    return f"{REFERENCE_PREFIX}{digest}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,13 @@ class Link:
     event asks for now, so that it knows without asking Zoom whether anything changed."""
     held_at: datetime | None = None
     """When the mass-change guard held back this link's deletion."""
+
+    @property
+    def block(self) -> BlockInfo | None:
+        """What the event's block should say about this link's meeting, if it has one."""
+        if self.meeting_id is None or self.join_url is None:
+            return None
+        return BlockInfo(self.join_url, self.meeting_id, self.passcode)
 
 
 @dataclass(frozen=True)

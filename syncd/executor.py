@@ -30,11 +30,10 @@ from syncd.actions import (
     describe,
 )
 from syncd.description import BlockInfo
-from syncd.domain import Event, Link
+from syncd.domain import Event, Link, reference_for
 from syncd.event_steps import EventSteps
 from syncd.journal import JournalWriter
 from syncd.meeting_steps import MeetingSteps
-from syncd.planner import block_of, reference_for
 from syncd.ports import CalendarPort, MeetingsPort
 from syncd.report import CalendarReport
 from syncd.steps import EventChanged, StepFailed, where
@@ -79,7 +78,7 @@ class Executor:
         again, else None (done, or failed and queued)."""
         for note in plan.notes:
             log.info("event %s %r: %s", where(plan.event), plan.event.summary, note)
-        progress = _Progress(plan.event, block_of(plan.link) if plan.link else None)
+        progress = _Progress(plan.event, plan.link.block if plan.link else None)
         try:
             for action in plan.actions:
                 self._run(action, progress)

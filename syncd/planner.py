@@ -28,15 +28,21 @@ from syncd.actions import (
     Update,
     WriteBack,
 )
-from syncd.description import BlockInfo, find_block, plain_text, remove_block
-from syncd.domain import MEETING_ID_PROPERTY, Event, Link, LinkState, MeetingSpec
+from syncd.description import find_block, plain_text, remove_block
+from syncd.domain import (
+    MEETING_ID_PROPERTY,
+    Event,
+    Link,
+    LinkState,
+    MeetingSpec,
+    reference_for,
+)
 from syncd.tagging import is_tagged, strip_tag
 from syncd.timing import AllDayPolicy, has_ended, meeting_time
 from syncd.zoom_body import update_body
 
 TOPIC_LIMIT = 200
 AGENDA_LIMIT = 2000
-REFERENCE_PREFIX = "syncd-ref:"
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,6 @@ def settings_fingerprint(settings: Settings) -> str:
         settings.zoom_settings,
     )
     return hashlib.sha256(repr(shaping).encode()).hexdigest()[:32]
-
-
-def reference_for(calendar_id: str, event_id: str) -> str:
-    """A stable name for an event's meeting, written into its agenda (our idempotency key)."""
-    digest = hashlib.sha256(f"{calendar_id}\n{event_id}".encode()).hexdigest()[:24]
-    return f"{REFERENCE_PREFIX}{digest}"
 
 
 # -- what the event asks for -----------------------------------------------------------------
@@ -179,15 +179,9 @@ def link_kind(link: Link | None) -> LinkKind:
 
 
 # -- helpers the rules share -----------------------------------------------------------------
-def block_of(link: Link) -> BlockInfo | None:
-    if link.meeting_id is None or link.join_url is None:
-        return None
-    return BlockInfo(link.join_url, link.meeting_id, link.passcode)
-
-
 def carries_link(event: Event, link: Link) -> bool:
     """Does the event already show this link's meeting, block and property both?"""
-    return find_block(event.description) == block_of(link) and event.private_properties.get(
+    return find_block(event.description) == link.block and event.private_properties.get(
         MEETING_ID_PROPERTY
     ) == str(link.meeting_id)
 
@@ -268,9 +262,9 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
         update = Update(meeting_id, changes, spec, link.reference)
         return _plan(event, link, "event changed", update, WriteBack())
     if not carries_link(event, link):
-        return _plan(event, link, "event does not show its meeting", WriteBack(block_of(link)))
+        return _plan(event, link, "event does not show its meeting", WriteBack(link.block))
     if link.state is not LinkState.LINKED:  # shown, but not yet journaled as linked
-        return _plan(event, link, "event shows its meeting", WriteBack(block_of(link)))
+        return _plan(event, link, "event shows its meeting", WriteBack(link.block))
     return _plan(event, link, "up to date")
 
 

@@ -153,6 +153,21 @@ def test_db_upgrade_then_check(syncd, config_file):
     assert checked.stdout.strip().endswith("ok")
 
 
+def test_check_names_who_would_host(syncd, config, tmp_path, zoom_sim):
+    zoom_sim.add_user("ada@example.com")
+    path = tmp_path / "hosts.toml"
+    path.write_text(
+        toml_for(config)
+        + 'host = "organizer"\nhost_fallback = "ada@example.com"\n'
+        + 'hosts = { "team@example.com" = "nobody@example.com" }\n'
+    )
+    checked = syncd("--config", str(path), "check")
+    assert checked.returncode == 2
+    assert "zoom: host = organizer: 2 active users of the account can host" in checked.stdout
+    assert "zoom: host ada@example.com is ada@example.com" in checked.stdout
+    assert "User does not exist: nobody@example.com" in one_line_error(checked)
+
+
 def test_check_with_a_wrong_zoom_secret_fails_cleanly(syncd, config_file):
     result = syncd(
         "--config",
