@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from syncd.actions import Rehost, Resolve, Update
 from syncd.description import BlockInfo
@@ -128,12 +128,8 @@ class MeetingSteps:
     def update(self, event: Event, action: Update) -> BlockInfo | None:
         """PATCH what changed; a meeting deleted in Zoom meanwhile is made again (its new
         block then replaces the old one)."""
-        self._journal.check()
         try:
-            self._zoom_call(
-                lambda: self._zoom.update_meeting(action.meeting_id, action.changes),
-                action.spec.host,
-            )
+            self._patch(event, action.meeting_id, action.changes, action.spec)
         except StepFailed as failure:
             if not _meeting_gone(failure):
                 raise
@@ -144,8 +140,6 @@ class MeetingSteps:
                 action.meeting_id,
             )
             return self.create(event, action.spec, action.reference)
-        self._journal.updated(event.id, action.spec)
-        self._report.meetings_updated += 1
         log.info(
             "event %s %r: updated meeting %s (%s)",
             where(event),
@@ -154,6 +148,14 @@ class MeetingSteps:
             ", ".join(sorted(action.changes)),
         )
         return None
+
+    def _patch(
+        self, event: Event, meeting_id: int, body: Mapping[str, Any], spec: MeetingSpec
+    ) -> None:
+        self._journal.check()
+        self._zoom_call(lambda: self._zoom.update_meeting(meeting_id, body), spec.host)
+        self._journal.updated(event.id, spec)
+        self._report.meetings_updated += 1
 
     def verify(self, link: Link, meeting_id: int) -> None:
         """The audit: is the meeting still in Zoom? If not, the event is due for a new one."""
@@ -177,18 +179,12 @@ class MeetingSteps:
         refuses, the old meeting goes first and a new one is made under the new host (a crash
         in between leaves a link whose update finds the meeting gone and makes it again)."""
         if action.changes is not None:
-            self._journal.check()
             try:
-                self._zoom_call(
-                    lambda: self._zoom.update_meeting(action.meeting_id, action.changes or {}),
-                    action.spec.host,
-                )
+                self._patch(event, action.meeting_id, action.changes, action.spec)
             except StepFailed as failure:
                 if not isinstance(failure.cause, ZoomRejected | ZoomNotFound):
                     raise
             else:
-                self._journal.updated(event.id, action.spec)
-                self._report.meetings_updated += 1
                 log.info(
                     "event %s %r: meeting %s moved from host %s to %s",
                     where(event),
