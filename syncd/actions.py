@@ -57,6 +57,16 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Reconcile:
+    """What the meeting was made from is unknown (a link from before syncd kept it, or a
+    meeting found again): read it from Zoom and PATCH only what differs from the event."""
+
+    meeting_id: int
+    spec: MeetingSpec
+    reference: str
+
+
+@dataclass(frozen=True)
 class Rehost:
     """Another Zoom user should host: PATCH `schedule_for` where Zoom allows it, else a new
     meeting under the new host and the old one deleted."""
@@ -67,18 +77,24 @@ class Rehost:
     old_host: str
     changes: Mapping[str, Any] | None
     """The PATCH that moves the meeting (`schedule_for` and whatever else changed), or None
-    when Zoom cannot move it there (to "me", whose e-mail syncd does not know)."""
+    when Zoom cannot move it there (to "me", whose e-mail syncd does not know). Where it
+    cannot, a new meeting is made first and the old one deleted after (`DropReplaced`)."""
 
 
 @dataclass(frozen=True)
 class Delete:
-    """Delete the meeting in Zoom without e-mails; a meeting already gone counts as done."""
+    """Delete the meeting in Zoom without e-mails; a meeting already gone counts as done.
+    Counts towards the mass-change guard."""
 
     meeting_id: int
     why: str
-    guarded: bool = True
-    """Counts towards the mass-change guard (an untagged or cancelled event does; replacing a
-    meeting does not)."""
+
+
+@dataclass(frozen=True)
+class DropReplaced:
+    """Delete the meeting a re-host replaced with a new one, now that the new one exists."""
+
+    meeting_id: int
 
 
 @dataclass(frozen=True)
@@ -117,8 +133,8 @@ class Forget:
 
 
 Action = (
-    Create | FindOrCreate | Adopt | Update | Rehost | Delete | Resolve | WriteBack | RemoveBlock
-    | Keep | Forget
+    Create | FindOrCreate | Adopt | Reconcile | Update | Rehost | Delete | DropReplaced | Resolve
+    | WriteBack | RemoveBlock | Keep | Forget
 )
 
 
@@ -140,8 +156,8 @@ class Plan:
 
     @property
     def guarded_deletes(self) -> bool:
-        return any(isinstance(a, Delete) and a.guarded for a in self.actions) or any(
-            isinstance(a, Resolve) and a.delete for a in self.actions
+        return any(
+            isinstance(a, Delete) or (isinstance(a, Resolve) and a.delete) for a in self.actions
         )
 
 
@@ -154,12 +170,16 @@ def describe(action: Action) -> str:
             return f"look up the meeting an interrupted create may have made (host {host})"
         case Adopt(meeting_id=meeting_id):
             return f"reuse meeting {meeting_id} that the event names"
+        case Reconcile(meeting_id=meeting_id):
+            return f"compare meeting {meeting_id} with the event, update what differs"
         case Update(meeting_id=meeting_id, changes=changes):
             return f"update meeting {meeting_id} ({', '.join(sorted(changes))})"
         case Rehost(meeting_id=meeting_id, old_host=old, spec=spec):
             return f"move meeting {meeting_id} from host {old} to {spec.host}"
         case Delete(meeting_id=meeting_id, why=why):
             return f"delete meeting {meeting_id} ({why})"
+        case DropReplaced(meeting_id=meeting_id):
+            return f"delete meeting {meeting_id}, replaced by a new one"
         case Resolve(delete=delete):
             then = "delete" if delete else "keep"
             return f"find the meeting an interrupted create may have made, and {then} it"

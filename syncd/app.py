@@ -10,7 +10,7 @@ from syncd.calendar_pass import Audit, DeleteGuard
 from syncd.config import Config, ConfigError, ZoomCredentials
 from syncd.engine import Engine, EngineOptions, ProgressCallback
 from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
-from syncd.planner import Settings
+from syncd.meeting_spec import Settings
 from syncd.report import PassReport
 from syncd.retry import RetryPolicy
 from syncd.store import Store, StoreMissing

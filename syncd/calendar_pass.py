@@ -21,7 +21,8 @@ from syncd.google_calendar import (
     SyncTokenExpired,
 )
 from syncd.journal import PassBook
-from syncd.planner import Context, plan, settings_fingerprint
+from syncd.meeting_spec import Context, settings_fingerprint
+from syncd.planner import plan
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
 from syncd.store import LeaseLost

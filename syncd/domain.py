@@ -96,6 +96,11 @@ class Meeting:
     agenda: str = ""
     start_time: str | None = None
     timezone: str | None = None
+    topic: str = ""
+    type: int | None = None
+    duration: int | None = None
+    host_email: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 class LinkState(enum.StrEnum):
@@ -139,6 +144,8 @@ class Link:
     event asks for now, so that it knows without asking Zoom whether anything changed."""
     held_at: datetime | None = None
     """When the mass-change guard held back this link's deletion."""
+    replaced_meeting_id: int | None = None
+    """A meeting a re-host replaced with a new one, to delete once the new one exists."""
 
     @property
     def block(self) -> BlockInfo | None:

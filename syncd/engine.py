@@ -16,7 +16,7 @@ from syncd.calendar_pass import Audit, CalendarPass, DeleteGuard, PassSettings, 
 from syncd.executor import Executor, PreviewExecutor
 from syncd.journal import JournalWriter, PassBook, PreviewBook
 from syncd.lease import CalendarBusy, CalendarLease, owner_name
-from syncd.planner import Context, Settings
+from syncd.meeting_spec import Context, Settings
 from syncd.ports import CalendarPort, MeetingsPort, StorePort
 from syncd.report import CalendarReport, PassReport
 from syncd.zoom import ZoomAuthError, ZoomError

@@ -18,10 +18,12 @@ from syncd.actions import (
     Adopt,
     Create,
     Delete,
+    DropReplaced,
     FindOrCreate,
     Forget,
     Keep,
     Plan,
+    Reconcile,
     Rehost,
     RemoveBlock,
     Resolve,
@@ -127,8 +129,12 @@ class Executor:
                 progress.block = self.meetings.update(event, action) or progress.block
             case Rehost():
                 progress.block = self.meetings.rehost(event, action) or progress.block
+            case Reconcile():
+                progress.block = self.meetings.reconcile(event, action) or progress.block
             case Delete(meeting_id=meeting_id, why=why):
                 self.meetings.delete(event, meeting_id, why)
+            case DropReplaced(meeting_id=meeting_id):
+                self.meetings.drop_replaced(event, meeting_id, progress.block)
             case Resolve():
                 self.meetings.resolve(event, action)
             case WriteBack(block=block):

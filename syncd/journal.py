@@ -83,10 +83,15 @@ class JournalWriter:
     def link(self, event_id: str) -> Link | None:
         return self.store.links(self.calendar_id, [event_id]).get(event_id)
 
-    def begin_create(self, event_id: str, reference: str, host: str) -> None:
+    def begin_create(
+        self, event_id: str, reference: str, host: str, replaces: int | None = None
+    ) -> None:
         self.store.begin_create(
-            self.calendar_id, event_id, reference, host, self.now(), self.owner
+            self.calendar_id, event_id, reference, host, self.now(), self.owner, replaces
         )
+
+    def replaced_dropped(self, event_id: str) -> None:
+        self.store.record_replaced_dropped(self.calendar_id, event_id, self.owner)
 
     def meeting(
         self,

@@ -7,14 +7,15 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from syncd.actions import Rehost, Resolve, Update
+from syncd.actions import Reconcile, Rehost, Resolve, Update
 from syncd.description import BlockInfo
-from syncd.domain import Event, Link, Meeting, MeetingSpec
+from syncd.domain import Event, Link, Meeting, MeetingSpec, MeetingType
 from syncd.journal import JournalWriter
 from syncd.ports import MeetingsPort
 from syncd.report import CalendarReport
 from syncd.steps import StepFailed, where
 from syncd.zoom import (
+    MEETING_NOT_FOUND,
     ZoomAuthError,
     ZoomDailyLimit,
     ZoomError,
@@ -22,6 +23,7 @@ from syncd.zoom import (
     ZoomRejected,
     ZoomUnavailable,
 )
+from syncd.zoom_body import update_body
 from syncd.zoom_health import ZoomHealth
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,9 @@ class MeetingSteps:
         self._report = report
         self._create_settle = create_settle
 
-    def create(self, event: Event, spec: MeetingSpec, reference: str) -> BlockInfo:
+    def create(
+        self, event: Event, spec: MeetingSpec, reference: str, replaces: int | None = None
+    ) -> BlockInfo:
         blocked_until = self._health.limit_until(spec.host, self._journal.now())
         if blocked_until is not None:
             limit = ZoomError(f"Zoom: host {spec.host} has used up today's meetings")
@@ -51,7 +55,7 @@ class MeetingSteps:
         if self._health.down is not None:
             raise StepFailed(self._health.down, create_refused=True)
         self._journal.check()
-        self._journal.begin_create(event.id, reference, spec.host)
+        self._journal.begin_create(event.id, reference, spec.host, replaces)
         try:
             meeting = self._zoom_call(lambda: self._zoom.create_meeting(spec), spec.host)
         except StepFailed as failure:
@@ -84,7 +88,7 @@ class MeetingSteps:
         found = self.find(host, reference, sent_at)
         if found is None:
             return self.create(event, spec, reference)
-        return self.record_found(event, reference, found, spec)
+        return self.record_found(event, reference, found, host)
 
     def find(self, host: str, reference: str, sent_at: datetime | None) -> Meeting | None:
         """The meeting an earlier create of unknown outcome made, if Zoom has it.
@@ -99,11 +103,11 @@ class MeetingSteps:
         return found
 
     def record_found(
-        self, event: Event, reference: str, meeting: Meeting, spec: MeetingSpec
+        self, event: Event, reference: str, meeting: Meeting, host: str
     ) -> BlockInfo:
-        """A meeting made for this event, found again. What it was made from is unknown, so
-        none is recorded: the next pass sends the event's whole schedule once."""
-        self._journal.meeting(event.id, reference, meeting, spec.host, None)
+        """A meeting made for this event under `host`, found again. What it was made from is
+        unknown, so none is recorded: the next pass compares it with the event."""
+        self._journal.meeting(event.id, reference, meeting, host, None)
         self._report.meetings_adopted += 1
         log.info(
             "event %s %r: found its meeting %s, reusing it", where(event), event.summary, meeting.id
@@ -117,12 +121,12 @@ class MeetingSteps:
         try:
             meeting = self._zoom_call(lambda: self._zoom.get_meeting(meeting_id), spec.host)
         except StepFailed as failure:
-            if not isinstance(failure.cause, ZoomNotFound):
+            if not _meeting_gone(failure):
                 raise
             meeting = None
         if meeting is None or reference not in meeting.agenda:
             return self.create(event, spec, reference)
-        return self.record_found(event, reference, meeting, spec)
+        return self.record_found(event, reference, meeting, _host_of(meeting, spec.host))
 
     # -- keeping it in step --------------------------------------------------------------------
     def update(self, event: Event, action: Update) -> BlockInfo | None:
@@ -148,6 +152,23 @@ class MeetingSteps:
             ", ".join(sorted(action.changes)),
         )
         return None
+
+    def reconcile(self, event: Event, action: Reconcile) -> BlockInfo | None:
+        """Read the meeting and PATCH only what differs from the event: a GET does not count
+        against the host's daily allowance of updates, a PATCH does."""
+        try:
+            meeting = self._zoom_call(
+                lambda: self._zoom.get_meeting(action.meeting_id), action.spec.host
+            )
+        except StepFailed as failure:
+            if not _meeting_gone(failure):
+                raise
+            return self.create(event, action.spec, action.reference)
+        changes = update_body(_as_made_from(meeting, action.spec), action.spec)
+        if not changes:
+            self._journal.updated(event.id, action.spec)
+            return None
+        return self.update(event, Update(action.meeting_id, changes, action.spec, action.reference))
 
     def _patch(
         self, event: Event, meeting_id: int, body: Mapping[str, Any], spec: MeetingSpec
@@ -175,15 +196,24 @@ class MeetingSteps:
         self._journal.checked(link.event_id)
 
     def rehost(self, event: Event, action: Rehost) -> BlockInfo | None:
-        """Zoom moves a meeting to another host of the account with `schedule_for`; where it
-        refuses, the old meeting goes first and a new one is made under the new host (a crash
-        in between leaves a link whose update finds the meeting gone and makes it again)."""
+        """Zoom moves a meeting to another host of the account with `schedule_for`. Where it
+        will not, a new meeting is made under the new host, replacing the old one, which is
+        deleted only once the new one is written back (`drop_replaced`): a refused create
+        leaves the event its working meeting."""
         if action.changes is not None:
             try:
                 self._patch(event, action.meeting_id, action.changes, action.spec)
             except StepFailed as failure:
                 if not isinstance(failure.cause, ZoomRejected | ZoomNotFound):
                     raise
+                log.info(
+                    "event %s %r: Zoom will not move meeting %s to %s (%s); making a new one",
+                    where(event),
+                    event.summary,
+                    action.meeting_id,
+                    action.spec.host,
+                    failure,
+                )
             else:
                 log.info(
                     "event %s %r: meeting %s moved from host %s to %s",
@@ -194,8 +224,13 @@ class MeetingSteps:
                     action.spec.host,
                 )
                 return None
-        self.delete(event, action.meeting_id, f"host changes to {action.spec.host}")
-        return self.create(event, action.spec, action.reference)
+        return self.create(event, action.spec, action.reference, replaces=action.meeting_id)
+
+    def drop_replaced(self, event: Event, meeting_id: int, current: BlockInfo | None) -> None:
+        """Delete the meeting a re-host replaced; never the one the event has now."""
+        if current is None or current.meeting_id != meeting_id:
+            self.delete(event, meeting_id, "replaced by a meeting of the new host")
+        self._journal.replaced_dropped(event.id)
 
     def delete(self, event: Event, meeting_id: int, why: str) -> None:
         self._journal.check()
@@ -242,7 +277,40 @@ class MeetingSteps:
 
 
 def _meeting_gone(failure: StepFailed) -> bool:
-    return isinstance(failure.cause, ZoomNotFound)
+    """Zoom says the meeting does not exist (404 code 3001), not that something else is
+    missing (a user, 1001)."""
+    return isinstance(failure.cause, ZoomNotFound) and failure.cause.code == MEETING_NOT_FOUND
+
+
+def _as_made_from(meeting: Meeting, spec: MeetingSpec) -> MeetingSpec:
+    """The meeting as Zoom shows it, in the terms of the spec it is compared with."""
+    shown = {name: meeting.settings[name] for name, _ in spec.settings if name in meeting.settings}
+    return MeetingSpec(
+        topic=meeting.topic,
+        agenda=meeting.agenda,
+        type=_meeting_type(meeting.type) or spec.type,
+        host=spec.host,
+        start_time=meeting.start_time,
+        duration=meeting.duration,
+        timezone=meeting.timezone,
+        settings=tuple(sorted(shown.items())),
+    )
+
+
+def _meeting_type(value: int | None) -> MeetingType | None:
+    try:
+        return MeetingType(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _host_of(meeting: Meeting, expected: str) -> str:
+    """Who hosts a meeting syncd did not record: the expected host when Zoom agrees (or when
+    that is "me", whose e-mail syncd does not know), else the host Zoom names."""
+    shown = meeting.host_email
+    if expected == "me" or shown is None or shown.lower() == expected.lower():
+        return expected
+    return shown
 
 
 def _same_time(spec: MeetingSpec, meeting: Meeting) -> bool:

@@ -7,70 +7,32 @@ journal says exists) gives the rule that builds the plan. See docs/design.md, "D
 from __future__ import annotations
 
 import enum
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
 
 from syncd.actions import (
     Action,
     Adopt,
     Create,
     Delete,
+    DropReplaced,
     FindOrCreate,
     Forget,
     Keep,
     Plan,
+    Reconcile,
     Rehost,
     RemoveBlock,
     Resolve,
     Update,
     WriteBack,
 )
-from syncd.description import find_block, plain_text, remove_block
-from syncd.domain import (
-    MEETING_ID_PROPERTY,
-    Event,
-    Link,
-    LinkState,
-    MeetingSpec,
-    reference_for,
-)
-from syncd.tagging import is_tagged, strip_tag
-from syncd.timing import AllDayPolicy, has_ended, meeting_time
+from syncd.description import find_block
+from syncd.domain import MEETING_ID_PROPERTY, Event, Link, LinkState, MeetingSpec, reference_for
+from syncd.meeting_spec import Context, meeting_spec, resolve_host
+from syncd.tagging import is_tagged
+from syncd.timing import has_ended, meeting_time
 from syncd.zoom_body import update_body
-
-TOPIC_LIMIT = 200
-AGENDA_LIMIT = 2000
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The parts of the configuration that decide what an event should get."""
-
-    tag: str = "#zoom"
-    host: str = "me"
-    """"me", "organizer" or a Zoom user's e-mail."""
-    host_fallback: str = "me"
-    """Who hosts when `host = "organizer"` and the organizer is no Zoom user of the account."""
-    hosts: Mapping[str, str] = field(default_factory=dict)
-    """A calendar id or organizer e-mail (lower case) to the Zoom user who hosts, ahead of
-    `host`."""
-    all_day: AllDayPolicy = AllDayPolicy.NO_FIXED_TIME
-    on_cancel: str = "delete"
-    zoom_settings: tuple[tuple[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class Context:
-    """What planning an event needs besides the event and its link."""
-
-    settings: Settings
-    calendar_zone: str | None
-    now: datetime
-    zoom_users: frozenset[str] | None = None
-    """The account's active users' e-mails, lower case (needed for `host = "organizer"`)."""
 
 
 class EventState(enum.StrEnum):
@@ -90,68 +52,6 @@ class LinkKind(enum.StrEnum):
     CREATING = "creating"
     MEETING = "meeting"
     KEPT = "kept"
-
-
-def settings_fingerprint(settings: Settings) -> str:
-    """Changes when a config change could change what an existing event should get (the
-    tag, the hosts, all-day handling, Zoom settings): then every event is planned again."""
-    shaping = (
-        settings.tag.lower(),
-        settings.host,
-        settings.host_fallback,
-        sorted(settings.hosts.items()),
-        str(settings.all_day),
-        settings.zoom_settings,
-    )
-    return hashlib.sha256(repr(shaping).encode()).hexdigest()[:32]
-
-
-# -- what the event asks for -----------------------------------------------------------------
-def topic_for(event: Event, tag: str) -> str:
-    topic = strip_tag(event.summary, tag) or "Meeting"
-    return topic[:TOPIC_LIMIT]
-
-
-def agenda_for(event: Event, reference: str) -> str:
-    """The reference first: Zoom lists meetings with their agenda cut short, and the lookup
-    after a lost create response must still see it; then the description as plain text."""
-    text = plain_text(remove_block(event.description))
-    room = AGENDA_LIMIT - len(reference) - 1
-    return f"{reference}\n{text[:room]}" if text else reference
-
-
-def resolve_host(event: Event, ctx: Context) -> tuple[str, str | None]:
-    """Who hosts the event's meeting, and a note when that is a fallback."""
-    settings = ctx.settings
-    organizer = (event.organizer_email or "").lower()
-    for key in (organizer, event.calendar_id):
-        if key and key in settings.hosts:
-            return settings.hosts[key], None
-    if settings.host != "organizer":
-        return settings.host, None
-    if organizer and (ctx.zoom_users is None or organizer in ctx.zoom_users):
-        return organizer, None
-    fallback = settings.host_fallback
-    return fallback, f"organizer {organizer or '(none)'} is no Zoom user here; host {fallback}"
-
-
-def meeting_spec(event: Event, ctx: Context) -> MeetingSpec | None:
-    when = meeting_time(event, ctx.calendar_zone, ctx.settings.all_day)
-    if when is None:
-        return None
-    host, host_note = resolve_host(event, ctx)
-    notes = [n for n in (when.note, host_note) if n]
-    return MeetingSpec(
-        topic=topic_for(event, ctx.settings.tag),
-        agenda=agenda_for(event, reference_for(event.calendar_id, event.id)),
-        type=when.type,
-        host=host,
-        start_time=when.start_time,
-        duration=when.duration,
-        timezone=when.timezone,
-        settings=ctx.settings.zoom_settings,
-        note="; ".join(notes) or None,
-    )
 
 
 def event_state(event: Event, ctx: Context) -> EventState:
@@ -249,26 +149,33 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
     link = _require(link)
     meeting_id = _meeting_id(link)
     spec = _spec(event, ctx)
+    if link.host is not None and not resolve_host(event, ctx).known:
+        spec = replace(spec, host=link.host)  # who should host is unknown: leave it be
     if link.host is not None and spec.host.lower() != link.host.lower():
         move = (
             {"schedule_for": spec.host} | update_body(link.made_from, spec)
             if spec.host != "me"
             else None
         )
-        change: Action = Rehost(meeting_id, spec, link.reference, link.host, move)
-        return _plan(event, link, "host changed", change, WriteBack(), note=spec.note)
+        rehost = Rehost(meeting_id, spec, link.reference, link.host, move)
+        drop = DropReplaced(meeting_id)  # if Zoom would not move it and a new one was made
+        return _plan(event, link, "host changed", rehost, WriteBack(), drop, note=spec.note)
+    if link.made_from is None:
+        reconcile = Reconcile(meeting_id, spec, link.reference)
+        return _plan(event, link, "made from what is unknown", reconcile, WriteBack())
     changes = update_body(link.made_from, spec)
     if changes:
         update = Update(meeting_id, changes, spec, link.reference)
         return _plan(event, link, "event changed", update, WriteBack())
     if not carries_link(event, link):
         return _plan(event, link, "event does not show its meeting", WriteBack(link.block))
-    if link.state is not LinkState.LINKED:  # shown, but not yet journaled as linked
+    if link.state is not LinkState.LINKED or link.held_at is not None:
+        # Shown, but journaled as something else: created, kept, or held for deletion.
         return _plan(event, link, "event shows its meeting", WriteBack(link.block))
     return _plan(event, link, "up to date")
 
 
-def settle(event: Event, link: Link | None, ctx: Context) -> Plan:
+def drop(event: Event, link: Link | None, ctx: Context) -> Plan:
     """No meeting: nothing left to retry, and no block of a meeting that is gone."""
     remove = (RemoveBlock(),) if shows_block(event) and not event.cancelled else ()
     return _plan(event, link, "no meeting, nothing left to retry", *remove, Forget())
@@ -327,12 +234,12 @@ TABLE: dict[tuple[EventState, LinkKind], Rule] = {
     (_E.WANTED, _L.MEETING): follow,
     (_E.WANTED, _L.KEPT): follow,
     (_E.UNWANTED, _L.NONE): remove_stray_block,
-    (_E.UNWANTED, _L.PENDING): settle,
+    (_E.UNWANTED, _L.PENDING): drop,
     (_E.UNWANTED, _L.CREATING): resolve_unwanted,
     (_E.UNWANTED, _L.MEETING): unlink,
     (_E.UNWANTED, _L.KEPT): unlink,
     (_E.GONE, _L.NONE): idle("cancelled, never had a meeting"),
-    (_E.GONE, _L.PENDING): settle,
+    (_E.GONE, _L.PENDING): drop,
     (_E.GONE, _L.CREATING): resolve_gone,
     (_E.GONE, _L.MEETING): cancel,
     (_E.GONE, _L.KEPT): idle("cancelled, meeting kept"),
@@ -341,5 +248,13 @@ TABLE: dict[tuple[EventState, LinkKind], Rule] = {
 
 
 def plan(event: Event, link: Link | None, ctx: Context) -> Plan:
-    """The plan for one event: the table's rule for (what it asks for, what exists)."""
-    return TABLE[(event_state(event, ctx), link_kind(link))](event, link, ctx)
+    """The plan for one event: the table's rule for (what it asks for, what exists), then
+    the deletion of a meeting a re-host replaced, if one is left."""
+    decision = TABLE[(event_state(event, ctx), link_kind(link))](event, link, ctx)
+    if link is None or link.replaced_meeting_id is None or event.recurring_event_id:
+        return decision
+    drop = DropReplaced(link.replaced_meeting_id)
+    actions = decision.actions
+    if actions and isinstance(actions[-1], Forget | Resolve):  # they end the journal row
+        return replace(decision, actions=(*actions[:-1], drop, actions[-1]))
+    return replace(decision, actions=(*actions, drop))

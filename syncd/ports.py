@@ -108,6 +108,11 @@ class JournalPort(Protocol):
         host: str,
         now: datetime,
         owner: str | None,
+        replaces: int | None = None,
+    ) -> None: ...
+
+    def record_replaced_dropped(
+        self, calendar_id: str, event_id: str, owner: str | None
     ) -> None: ...
 
     def record_meeting(

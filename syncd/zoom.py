@@ -32,6 +32,8 @@ NO_CANCEL_EMAILS = {"schedule_for_reminder": "false", "cancel_meeting_reminder":
 REQUIRED_SCOPES = (
     # (granular scope of apps made today, classic scope of older apps): either will do.
     ("meeting:write:meeting:admin", "meeting:write:admin"),
+    ("meeting:update:meeting:admin", "meeting:write:admin"),
+    ("meeting:delete:meeting:admin", "meeting:write:admin"),
     ("meeting:read:meeting:admin", "meeting:read:admin"),
     ("meeting:read:list_meetings:admin", "meeting:read:admin"),
 )
@@ -94,6 +96,11 @@ def _meeting(data: dict[str, Any]) -> Meeting:
         agenda=data.get("agenda", ""),
         start_time=data.get("start_time"),
         timezone=data.get("timezone"),
+        topic=data.get("topic", ""),
+        type=data.get("type"),
+        duration=data.get("duration"),
+        host_email=data.get("host_email"),
+        settings=data.get("settings") or {},
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType
-from syncd.store.base import LeaseLost, StoreBase
+from syncd.store.base import LeaseLost, StoreBase, StoreError
 from syncd.store.models import CalendarRow, LinkRow
 
 LIVE_STATES = (LinkState.CREATED, LinkState.LINKED)
@@ -68,6 +68,7 @@ def _link(row: LinkRow) -> Link:
         create_sent_at=row.create_sent_at,
         made_from=_made_from(row),
         held_at=row.held_at,
+        replaced_meeting_id=row.replaced_meeting_id,
     )
 
 
@@ -168,14 +169,30 @@ class JournalStore(StoreBase):
         host: str,
         now: datetime,
         owner: str | None,
+        replaces: int | None = None,
     ) -> None:
-        """Journal that a create is about to be sent (committed before the request goes out)."""
+        """Journal that a create is about to be sent (committed before the request goes out);
+        `replaces` names a meeting the new one is to replace (a re-host)."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
+            if replaces is not None:
+                row.replaced_meeting_id, row.replaced_host = replaces, row.host
             row.state = LinkState.CREATING
             row.host = host
             row.create_sent_at = now
             row.next_attempt_at = now
+
+    def record_replaced_dropped(
+        self, calendar_id: str, event_id: str, owner: str | None
+    ) -> None:
+        """The meeting a re-host replaced is deleted (the row may be gone already)."""
+        with self._transaction() as session:
+            _fence(session, calendar_id, owner)
+            row = _find(session, calendar_id, event_id)
+            if row is not None:
+                row.replaced_meeting_id = row.replaced_host = None
+                if row.state == LinkState.LINKED:
+                    _settle(row)
 
     def record_meeting(
         self,
@@ -227,11 +244,7 @@ class JournalStore(StoreBase):
         """The event has no meeting and nothing left to retry: drop its row."""
         with self._transaction() as session:
             _fence(session, calendar_id, owner)
-            row = session.scalars(
-                select(LinkRow).where(
-                    LinkRow.calendar_id == calendar_id, LinkRow.event_id == event_id
-                )
-            ).one_or_none()
+            row = _find(session, calendar_id, event_id)
             if row is not None:
                 session.delete(row)
 
@@ -266,11 +279,12 @@ class JournalStore(StoreBase):
         create_refused: bool,
         owner: str | None,
     ) -> None:
-        """Queue the event for a retry; a create Zoom refused leaves no meeting behind."""
+        """Queue the event for a retry. A create Zoom refused leaves no meeting behind: the
+        event has none, or, for a re-host, still the one it had, under its old host."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
             if create_refused and row.state == LinkState.CREATING:
-                row.state = LinkState.PENDING
+                _undo_create(row)
             row.attempts = (row.attempts or 0) + 1
             row.last_error = error
             row.next_attempt_at = retry_at
@@ -281,9 +295,7 @@ class JournalStore(StoreBase):
     ) -> LinkRow:
         """The event's row, new if need be, once the writer is known to hold the lease."""
         _fence(session, calendar_id, owner)
-        row = session.scalars(
-            select(LinkRow).where(LinkRow.calendar_id == calendar_id, LinkRow.event_id == event_id)
-        ).one_or_none()
+        row = _find(session, calendar_id, event_id)
         if row is None:
             if session.get(CalendarRow, calendar_id) is None:
                 session.add(CalendarRow(id=calendar_id))
@@ -309,14 +321,33 @@ def _fence(session: Session, calendar_id: str, owner: str | None) -> None:
         raise LeaseLost(f"calendar {calendar_id!r} is now in work by {holder or 'nobody'}")
 
 
+def _undo_create(row: LinkRow) -> None:
+    if row.replaced_meeting_id is None:
+        row.state = LinkState.PENDING
+        return
+    row.state = LinkState.LINKED
+    row.host = row.replaced_host
+    row.replaced_meeting_id = row.replaced_host = None
+
+
 def _settle(row: LinkRow) -> None:
+    """Nothing left to retry; but a replaced meeting still to delete keeps the row due."""
+    if row.replaced_meeting_id is not None:
+        return
     row.attempts = 0
     row.last_error = None
     row.next_attempt_at = None
     row.held_at = None
 
 
-def _existing(session: Session, calendar_id: str, event_id: str) -> LinkRow:
+def _find(session: Session, calendar_id: str, event_id: str) -> LinkRow | None:
     return session.scalars(
         select(LinkRow).where(LinkRow.calendar_id == calendar_id, LinkRow.event_id == event_id)
-    ).one()
+    ).one_or_none()
+
+
+def _existing(session: Session, calendar_id: str, event_id: str) -> LinkRow:
+    row = _find(session, calendar_id, event_id)
+    if row is None:
+        raise StoreError(f"database: no journal row for event {calendar_id}/{event_id}")
+    return row

@@ -97,6 +97,10 @@ class LinkRow(Base):
     settings: Mapped[str | None] = mapped_column(Text)
     """JSON object of the `[zoom.settings]` the meeting was made with."""
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_meeting_id: Mapped[int | None] = mapped_column(BigInteger)
+    """A meeting a re-host replaced, deleted once the new one is written back."""
+    replaced_host: Mapped[str | None] = mapped_column(String(320))
+    """Its host, for when Zoom refuses the new meeting and the old one stays."""
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the audit last found the meeting in Zoom."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,6 +8,7 @@ counts the requests that matter.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,8 +18,7 @@ from sqlalchemy import create_engine
 
 from syncd.config import ConfigError
 from syncd.description import BEGIN_MARKER, find_block, plain_text, remove_block
-from syncd.domain import MEETING_ID_PROPERTY, LinkState
-from syncd.planner import reference_for
+from syncd.domain import MEETING_ID_PROPERTY, LinkState, reference_for
 from syncd.sim.zoom import OWNER_EMAIL
 from syncd.store.migrate import _alembic_config, current_revision
 from tests.conftest import CALENDAR, when
@@ -761,3 +761,119 @@ def test_an_unreachable_calendars_queued_events_keep_their_meetings(
     assert "404" in report.calendars[0].error
     assert len(zoom_sim.meetings()) == 1 and zoom_sim.count("meetings.delete") == 0
     assert link_of(app, event_id, TEAM) is not None
+
+
+# -- what must never cost a working join link -------------------------------------------------
+def dead_links(google_sim, zoom_sim, event_ids) -> int:
+    alive = {m["id"] for m in zoom_sim.meetings()}
+    blocks = [find_block(google_sim.event(CALENDAR, i)["description"]) for i in event_ids]
+    return sum(block is None or block.meeting_id not in alive for block in blocks)
+
+
+def forget_made_from(config) -> None:
+    """Put the database in the state a 0001 database is in right after migration 0002."""
+    engine = create_engine(config.sync.database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "update links set topic=NULL, agenda=NULL, meeting_type=NULL, start_time=NULL,"
+            " duration=NULL, timezone=NULL, settings=NULL"
+        )
+        connection.exec_driver_sql("update calendars set settings_fingerprint=NULL")
+    engine.dispose()
+
+
+def test_after_an_upgrade_meetings_are_compared_with_zoom_not_patched(
+    google_sim, zoom_sim, make_app, config
+):
+    for i in range(6):
+        put(google_sim, summary=f"M{i} #zoom", **when(days=i + 1))
+    synced(make_app())
+    forget_made_from(config)
+    zoom_sim.reset_log()
+
+    synced(make_app())
+
+    assert zoom_sim.count("meetings.get") == 6  # reads cost nothing of the daily allowance
+    assert zoom_writes(zoom_sim) == 0
+
+
+def test_a_host_that_zoom_does_not_know_costs_no_meeting(google_sim, zoom_sim, make_app, config):
+    ids = [put(google_sim, summary=f"M{i} #zoom", **when(days=i + 1)) for i in range(3)]
+    synced(make_app())
+    typo = with_zoom(config, host="alcie@example.com")  # meant alice@
+
+    report = make_app(typo).run_pass()
+
+    assert len(report.calendars[0].failures) == 3
+    assert zoom_sim.count("meetings.delete") == 0
+    assert dead_links(google_sim, zoom_sim, ids) == 0
+    assert {link_of(make_app(), i).host for i in ids} == {"me"}
+
+
+def test_a_new_host_at_its_daily_limit_costs_no_meeting(google_sim, zoom_sim, make_app, config):
+    zoom_sim.add_user(ADA)
+    ids = [put(google_sim, summary=f"M{i} #zoom", **when(days=i + 1)) for i in range(6)]
+    synced(make_app(with_zoom(config, host=ADA)))
+    zoom_sim.limits.daily_limit = 3  # the owner ("me") has three creates left today
+
+    make_app().run_pass()  # the config is back at host = "me": Zoom cannot move them there
+
+    assert len(zoom_sim.meetings()) == 6
+    assert dead_links(google_sim, zoom_sim, ids) == 0
+    hosts = sorted(m["host_email"] for m in zoom_sim.meetings())
+    assert hosts == [ADA] * 3 + [OWNER_EMAIL] * 3
+
+
+def test_while_the_users_cannot_be_listed_meetings_keep_their_host(
+    google_sim, zoom_sim, make_app, config
+):
+    zoom_sim.add_user(ADA)
+    cfg = with_zoom(config, host="organizer")
+    event_id = put(google_sim, **organized_by("carol@elsewhere.example"))
+    synced(make_app(cfg))
+    (before,) = zoom_sim.meetings()
+    zoom_sim.inject("users.list", status=403, body={"code": 124, "message": "no"}, times=None)
+    google_sim.edit_event(CALENDAR, event_id, summary="Renamed #zoom")
+    zoom_sim.reset_log()
+
+    synced(make_app(cfg))
+
+    (after,) = zoom_sim.meetings()
+    assert after["id"] == before["id"] and after["topic"] == "Renamed"
+    assert update_bodies(zoom_sim) == [{"topic": "Renamed"}]
+
+
+def test_a_meeting_found_after_a_lost_create_moves_to_a_new_organizer(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    zoom_sim.add_user(ADA)
+    zoom_sim.add_user(BOB)
+    cfg = with_zoom(config, host="organizer", timeout_seconds=1)
+    event_id = put(google_sim, **organized_by(ADA))
+    zoom_sim.inject("meetings.create", hang=2.5)
+    app = make_app(cfg)
+    app.run_pass()
+    assert link_of(app, event_id).state is LinkState.CREATING
+    time.sleep(2)  # the create reaches Zoom after syncd gave up on it
+    google_sim.edit_event(CALENDAR, event_id, **organized_by(BOB))
+    clock.advance(minutes=5)
+
+    synced(app)
+    synced(app)
+
+    (meeting,) = zoom_sim.meetings()
+    assert meeting["host_email"] == BOB
+    assert link_of(app, event_id).host == BOB
+
+
+def test_deletions_held_then_undone_leave_no_warning(google_sim, zoom_sim, make_app, config):
+    cfg = with_sync(config, delete_guard_min=3)
+    for i in range(6):
+        put(google_sim, summary=f"M{i} #zoom")
+    synced(make_app(cfg))
+    assert make_app(with_sync(cfg, tag="#meet")).run_pass().calendars[0].deletions_held == 6
+
+    report = make_app(cfg).run_pass()  # the operator puts the tag back
+
+    assert report.ok, report
+    assert len(zoom_sim.meetings()) == 6

@@ -134,8 +134,19 @@ def test_missing_scopes_are_reported(zoom_sim, zoom_credentials):
     )
     assert client.missing_scopes() == [
         "meeting:write:meeting:admin",
+        "meeting:update:meeting:admin",
+        "meeting:delete:meeting:admin",
         "meeting:read:list_meetings:admin",
     ]
+    client.close()
+
+
+def test_classic_scopes_cover_updates_and_deletes(zoom_sim, zoom_credentials):
+    zoom_sim.scope = "meeting:write:admin meeting:read:admin user:read:admin"
+    client = ZoomClient(
+        zoom_credentials, api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url
+    )
+    assert client.missing_scopes() == []
     client.close()
 
 

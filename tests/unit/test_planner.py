@@ -9,9 +9,11 @@ from syncd.actions import (
     Adopt,
     Create,
     Delete,
+    DropReplaced,
     FindOrCreate,
     Forget,
     Keep,
+    Reconcile,
     Rehost,
     RemoveBlock,
     Resolve,
@@ -19,21 +21,17 @@ from syncd.actions import (
     WriteBack,
 )
 from syncd.description import BlockInfo, insert_block
-from syncd.domain import MEETING_ID_PROPERTY, Event, EventTime, Link, LinkState, MeetingType
-from syncd.planner import (
-    AGENDA_LIMIT,
-    TABLE,
-    TOPIC_LIMIT,
-    Context,
-    EventState,
-    LinkKind,
-    Settings,
-    event_state,
-    link_kind,
-    meeting_spec,
-    plan,
+from syncd.domain import (
+    MEETING_ID_PROPERTY,
+    Event,
+    EventTime,
+    Link,
+    LinkState,
+    MeetingType,
     reference_for,
 )
+from syncd.meeting_spec import AGENDA_LIMIT, TOPIC_LIMIT, Context, Settings, meeting_spec
+from syncd.planner import TABLE, EventState, LinkKind, event_state, link_kind, plan
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 CTX = Context(Settings(), "UTC", NOW)
@@ -237,11 +235,12 @@ def test_a_changed_event_patches_only_what_changed(edit, fields):
     assert decision.actions[1:] == (WriteBack(),)
 
 
-def test_a_link_recorded_before_syncd_kept_the_spec_sends_the_whole_schedule_once():
+def test_a_meeting_made_from_what_is_unknown_is_compared_with_zoom_first():
     legacy = replace(LINKS[M], made_from=None)
-    update = plan(EVENTS[W], legacy, CTX).actions[0]
-    assert isinstance(update, Update)
-    assert {"topic", "agenda", "type", "start_time", "duration", "timezone"} <= set(update.changes)
+    assert plan(EVENTS[W], legacy, CTX).actions == (
+        Reconcile(INFO.meeting_id, SPEC, REF),
+        WriteBack(),
+    )
 
 
 def test_settings_changed_in_config_are_sent_on_update():
@@ -287,17 +286,37 @@ def test_mapped_hosts_win_organizer_before_calendar():
 
 
 def test_a_new_organizer_moves_the_meeting_with_schedule_for():
-    ctx = replace(CTX, settings=Settings(host="organizer"))
+    users = frozenset({"ada@example.com", "bob@example.com"})
+    ctx = replace(CTX, settings=Settings(host="organizer"), zoom_users=users)
     moved = shown(event(organizer_email="bob@example.com"))
-    rehost = plan(moved, replace(LINKS[M], host="ada@example.com"), ctx).actions[0]
+    rehost, write, drop = plan(moved, replace(LINKS[M], host="ada@example.com"), ctx).actions
     assert isinstance(rehost, Rehost)
     assert rehost.changes is not None and rehost.changes["schedule_for"] == "bob@example.com"
     assert rehost.old_host == "ada@example.com"
+    assert (write, drop) == (WriteBack(), DropReplaced(INFO.meeting_id))
+
+
+def test_while_the_zoom_users_are_unknown_a_meeting_keeps_its_host():
+    ctx = replace(CTX, settings=Settings(host="organizer"), zoom_users=None)
+    renamed = shown(event(organizer_email="carol@example.com", summary="Renamed #zoom"))
+    (update, _) = plan(renamed, replace(LINKS[M], host="me"), ctx).actions
+    assert isinstance(update, Update) and set(update.changes) == {"topic"}
+    assert meeting_spec(event(), ctx).host == "me"  # a new meeting: the fallback for now
 
 
 def test_a_meeting_moving_to_me_is_made_again():
     rehost = plan(EVENTS[W], replace(LINKS[M], host="ada@example.com"), CTX).actions[0]
     assert isinstance(rehost, Rehost) and rehost.changes is None
+
+
+def test_a_meeting_left_by_a_re_host_is_deleted_before_the_row_goes():
+    replaced = replace(LINKS[M], replaced_meeting_id=42)
+    assert plan(EVENTS[W], replaced, CTX).actions == (DropReplaced(42),)
+    assert plan(EVENTS[G], replaced, CTX).actions == (
+        Delete(INFO.meeting_id, "event cancelled"),
+        DropReplaced(42),
+        Forget(),
+    )
 
 
 def test_guarded_deletions_are_marked_for_the_mass_change_guard():

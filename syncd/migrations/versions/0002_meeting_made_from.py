@@ -24,6 +24,8 @@ COLUMNS = (
     ("settings", sa.Text()),
     ("held_at", sa.DateTime(timezone=True)),
     ("checked_at", sa.DateTime(timezone=True)),
+    ("replaced_meeting_id", sa.BigInteger()),
+    ("replaced_host", sa.String(length=320)),
 )
 
 
