@@ -67,8 +67,6 @@ class EventSteps:
         except GoogleError as exc:
             raise StepFailed(exc) from exc
 
-    # -- failures ------------------------------------------------------------------------------
-
 
 def _shows(event: Event, info: BlockInfo, properties: Mapping[str, str]) -> bool:
     return find_block(event.description) == info and all(

@@ -273,8 +273,6 @@ class MeetingSteps:
                 self._health.down = exc
             raise StepFailed(exc) from exc
 
-    # -- the event -----------------------------------------------------------------------------
-
 
 def _meeting_gone(failure: StepFailed) -> bool:
     """Zoom says the meeting does not exist (404 code 3001), not that something else is
