@@ -877,3 +877,67 @@ def test_deletions_held_then_undone_leave_no_warning(google_sim, zoom_sim, make_
 
     assert report.ok, report
     assert len(zoom_sim.meetings()) == 6
+
+
+def test_a_calendar_that_answers_403_is_skipped_and_the_other_still_syncs(
+    google_sim, zoom_sim, make_app, config
+):
+    google_sim.add_calendar(TEAM, time_zone="America/New_York")
+    two = config.model_copy(
+        update={"google": config.google.model_copy(update={"calendars": [TEAM, CALENDAR]})}
+    )
+    event_id = put(google_sim)
+    forbidden = {
+        "error": {"code": 403, "message": "Forbidden", "errors": [{"reason": "forbidden"}]}
+    }
+    google_sim.inject("events.list", status=403, body=forbidden)  # the first listing: TEAM's
+
+    report = make_app(two).run_pass()
+
+    by_id = {c.calendar_id: c for c in report.calendars}
+    assert "403 forbidden" in (by_id[TEAM].error or "")
+    assert by_id[CALENDAR].error is None
+    assert len(zoom_sim.meetings()) == 1 and find_block(
+        google_sim.event(CALENDAR, event_id)["description"]
+    )
+
+
+def test_a_cancelled_occurrence_leaves_the_series_meeting_alone(google_sim, zoom_sim, make_app):
+    series = put(google_sim, summary="Standup #zoom", recurrence=["RRULE:FREQ=DAILY;COUNT=5"])
+    app = make_app()
+    synced(app)
+    (meeting,) = zoom_sim.meetings()
+    start = google_sim.event(CALENDAR, series)["start"]
+    second = (datetime.fromisoformat(start["dateTime"]) + timedelta(days=1)).isoformat()
+    google_sim.put_event(
+        CALENDAR,
+        {
+            "id": f"{series}_1",
+            "recurringEventId": series,
+            "originalStartTime": {"dateTime": second, "timeZone": start["timeZone"]},
+            "status": "cancelled",
+        },
+    )
+    zoom_sim.reset_log()
+
+    synced(app)
+
+    assert zoom_writes(zoom_sim) == 0
+    assert zoom_sim.meetings() == [meeting]
+    assert link_of(app, series).state is LinkState.LINKED
+
+
+def test_an_event_gone_for_good_loses_its_meeting(google_sim, zoom_sim, make_app, clock):
+    event_id = put(google_sim)
+    google_sim.inject("events.patch", status=500, times=None)
+    app = make_app()
+    app.run_pass()  # the meeting exists; writing it back failed
+    assert link_of(app, event_id).state is LinkState.CREATED
+    google_sim.clear_faults()
+    google_sim.inject("events.get", status=404, times=None)  # purged: Google forgot it
+    clock.advance(hours=1)
+
+    synced(app)
+
+    assert zoom_sim.meetings() == []
+    assert link_of(app, event_id) is None
