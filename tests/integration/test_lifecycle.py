@@ -160,6 +160,25 @@ def test_move_patches_start_time_only(google_sim, zoom_sim, make_app):
     assert link_of(app, event_id).made_from.start_time == zoom_time(moved["start"])
 
 
+def test_one_moved_event_among_many_costs_one_zoom_request(google_sim, zoom_sim, make_app):
+    ids = [put(google_sim, summary=f"M{i} #zoom", **when(days=1 + i % 20, hour=8 + i % 9))
+           for i in range(60)]
+    app = make_app()
+    synced(app)
+    synced(app)  # lists syncd's own write-backs once
+    zoom_sim.reset_log()
+    google_sim.reset_log()
+    google_sim.edit_event(CALENDAR, ids[17], **when(days=30))
+
+    synced(app)
+
+    assert zoom_requests(zoom_sim) == 1 and zoom_sim.count("meetings.update") == 1
+    assert google_sim.count("events.patch") == 0
+    zoom_sim.reset_log()
+    synced(app)
+    assert zoom_requests(zoom_sim) == 0
+
+
 def test_resize_patches_duration_only(google_sim, zoom_sim, make_app):
     app, event_id, before = linked_event(google_sim, zoom_sim, make_app)
     event = google_sim.event(CALENDAR, event_id)
