@@ -92,9 +92,11 @@ class Delete:
 
 @dataclass(frozen=True)
 class DropReplaced:
-    """Delete the meeting a re-host replaced with a new one, now that the new one exists."""
+    """Delete the meeting a re-host replaced, once the new one exists: not while it is still
+    the event's meeting (the new one not yet made), unless the event wants none at all."""
 
     meeting_id: int
+    even_if_current: bool = False
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,9 @@ class CalendarPass:
         self.report = report
         self._stop = stop
         self._on_progress = on_progress
-        self._fingerprint = settings_fingerprint(context.settings)
+        self._fingerprint = settings_fingerprint(
+            context.settings, users_known=context.zoom_users is not None
+        )
         self._deletions: dict[str, Plan] = {}
         self._deletions_counted = False
 

@@ -133,8 +133,9 @@ class Executor:
                 progress.block = self.meetings.reconcile(event, action) or progress.block
             case Delete(meeting_id=meeting_id, why=why):
                 self.meetings.delete(event, meeting_id, why)
-            case DropReplaced(meeting_id=meeting_id):
-                self.meetings.drop_replaced(event, meeting_id, progress.block)
+            case DropReplaced(meeting_id=meeting_id, even_if_current=force):
+                current = None if force else progress.block
+                self.meetings.drop_replaced(event, meeting_id, current)
             case Resolve():
                 self.meetings.resolve(event, action)
             case WriteBack(block=block):

@@ -46,9 +46,11 @@ class Context:
     """The account's active users' e-mails, lower case (needed for `host = "organizer"`)."""
 
 
-def settings_fingerprint(settings: Settings) -> str:
-    """Changes when a config change could change what an existing event should get (the
-    tag, the hosts, all-day handling, Zoom settings): then every event is planned again."""
+def settings_fingerprint(settings: Settings, users_known: bool = True) -> str:
+    """Changes when what an existing event should get may have changed: the config (the
+    tag, the hosts, all-day handling, Zoom settings) or, with `host = "organizer"`, whether
+    the Zoom account's users could be listed (meetings made "for now" under the fallback
+    move to their organizers once they can). Then every event is planned again."""
     shaping = (
         settings.tag.lower(),
         settings.host,
@@ -56,6 +58,7 @@ def settings_fingerprint(settings: Settings) -> str:
         sorted(settings.hosts.items()),
         str(settings.all_day),
         settings.zoom_settings,
+        users_known or settings.host != "organizer",
     )
     return hashlib.sha256(repr(shaping).encode()).hexdigest()[:32]
 

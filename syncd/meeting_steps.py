@@ -227,9 +227,11 @@ class MeetingSteps:
         return self.create(event, action.spec, action.reference, replaces=action.meeting_id)
 
     def drop_replaced(self, event: Event, meeting_id: int, current: BlockInfo | None) -> None:
-        """Delete the meeting a re-host replaced; never the one the event has now."""
-        if current is None or current.meeting_id != meeting_id:
-            self.delete(event, meeting_id, "replaced by a meeting of the new host")
+        """Delete the meeting a re-host replaced, unless it is still `current`, the meeting
+        the event has (its replacement not yet made)."""
+        if current is not None and current.meeting_id == meeting_id:
+            return
+        self.delete(event, meeting_id, "replaced by a meeting of the new host")
         self._journal.replaced_dropped(event.id)
 
     def delete(self, event: Event, meeting_id: int, why: str) -> None:

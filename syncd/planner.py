@@ -248,13 +248,19 @@ TABLE: dict[tuple[EventState, LinkKind], Rule] = {
 
 
 def plan(event: Event, link: Link | None, ctx: Context) -> Plan:
-    """The plan for one event: the table's rule for (what it asks for, what exists), then
-    the deletion of a meeting a re-host replaced, if one is left."""
-    decision = TABLE[(event_state(event, ctx), link_kind(link))](event, link, ctx)
-    if link is None or link.replaced_meeting_id is None or event.recurring_event_id:
+    """The plan for one event: the table's rule for (what it asks for, what exists), and
+    the deletion of a meeting an earlier re-host replaced, if one is left."""
+    state = event_state(event, ctx)
+    decision = TABLE[(state, link_kind(link))](event, link, ctx)
+    if link is None or link.replaced_meeting_id is None or state is EventState.OCCURRENCE:
         return decision
-    drop = DropReplaced(link.replaced_meeting_id)
     actions = decision.actions
-    if actions and isinstance(actions[-1], Forget | Resolve):  # they end the journal row
-        return replace(decision, actions=(*actions[:-1], drop, actions[-1]))
-    return replace(decision, actions=(*actions, drop))
+    if state is not EventState.WANTED:  # no meeting is wanted: the replaced one goes too
+        drop = DropReplaced(link.replaced_meeting_id, even_if_current=True)
+        if actions and isinstance(actions[-1], Forget | Resolve):  # they end the row
+            return replace(decision, actions=(*actions[:-1], drop, actions[-1]))
+        return replace(decision, actions=(*actions, drop))
+    drop = DropReplaced(link.replaced_meeting_id)
+    if link.meeting_id == link.replaced_meeting_id:  # the new meeting is still to be made
+        return replace(decision, actions=(*actions, drop))
+    return replace(decision, actions=(drop, *actions))  # before a re-host replaces another

@@ -191,7 +191,7 @@ class JournalStore(StoreBase):
             row = _find(session, calendar_id, event_id)
             if row is not None:
                 row.replaced_meeting_id = row.replaced_host = None
-                if row.state == LinkState.LINKED:
+                if row.state in (LinkState.LINKED, LinkState.KEPT):
                     _settle(row)
 
     def record_meeting(

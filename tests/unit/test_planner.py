@@ -309,14 +309,22 @@ def test_a_meeting_moving_to_me_is_made_again():
     assert isinstance(rehost, Rehost) and rehost.changes is None
 
 
-def test_a_meeting_left_by_a_re_host_is_deleted_before_the_row_goes():
+def test_a_meeting_left_by_a_re_host_is_deleted_first_and_before_the_row_goes():
     replaced = replace(LINKS[M], replaced_meeting_id=42)
-    assert plan(EVENTS[W], replaced, CTX).actions == (DropReplaced(42),)
+    renamed = shown(event(summary="Renamed #zoom"))
+    first, *rest = plan(renamed, replaced, CTX).actions
+    assert first == DropReplaced(42) and isinstance(rest[0], Update)
     assert plan(EVENTS[G], replaced, CTX).actions == (
         Delete(INFO.meeting_id, "event cancelled"),
-        DropReplaced(42),
+        DropReplaced(42, even_if_current=True),
         Forget(),
     )
+
+
+def test_a_re_host_cut_short_deletes_the_old_meeting_only_after_the_new_one():
+    creating = replace(LINKS[C], meeting_id=42, replaced_meeting_id=42)
+    *_, last = plan(EVENTS[W], creating, CTX).actions
+    assert last == DropReplaced(42)  # skipped while 42 is still the event's meeting
 
 
 def test_guarded_deletions_are_marked_for_the_mass_change_guard():
