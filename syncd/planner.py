@@ -169,8 +169,9 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
         return _plan(event, link, "event changed", update, WriteBack())
     if not carries_link(event, link):
         return _plan(event, link, "event does not show its meeting", WriteBack(link.block))
-    if link.state is not LinkState.LINKED or link.held_at is not None:
-        # Shown, but journaled as something else: created, kept, or held for deletion.
+    if link.state is not LinkState.LINKED or link.held_at or link.next_attempt_at:
+        # Shown, but journaled as something else: created, kept, held for deletion, or
+        # queued for a retry that is no longer needed.
         return _plan(event, link, "event shows its meeting", WriteBack(link.block))
     return _plan(event, link, "up to date")
 

@@ -24,8 +24,7 @@ What must hold:
   no meeting is left in Zoom but those blocks show (and, with "keep", cancelled events').
 
 A failing run is reported unshrunk, to keep CI quick: `SYNCD_SHRINK=1` shrinks it (minutes).
-The single runs at the end pin down the bugs the machine found; `AVOID_KNOWN_BUGS` steers it
-clear of those not fixed yet.
+The single runs at the end pin down the bugs the machine found, each fixed.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -118,10 +116,6 @@ STEPS = (
     *("get_event", "patch_event"),
 )
 """The calls a pass makes for its events: the journal's writes and the requests between."""
-AVOID_KNOWN_BUGS = True
-"""Steer the machine clear of the syncd bugs that the `test_known_bug_...` tests pin down
-(expected failures): False lets it find them. Drop a guard, and its test's xfail mark, once
-its bug is fixed."""
 
 
 def note(what: str) -> None:
@@ -553,10 +547,7 @@ class EngineMachine(RuleBasedStateMachine):
         raise AssertionError(f"syncd does not settle: last pass {report}; still due: {due}")
 
     def _still_due(self) -> list[Link]:
-        due = self.store.due_links(CAL, FAR_FUTURE, held_too=True)
-        if AVOID_KNOWN_BUGS:  # see test_known_bug_a_retry_that_finds_nothing_to_do_stays_due
-            due = [link for link in due if link.state is not LinkState.LINKED]
-        return due
+        return self.store.due_links(CAL, FAR_FUTURE, held_too=True)
 
     # -- the invariants ----------------------------------------------------------------------
     def _no_second_meeting(self, record: ZoomRecord) -> None:
@@ -759,13 +750,11 @@ def test_a_second_rehost_deletes_the_first_replaced_meeting():
     assert set(started.zoom.meetings) == {block.meeting_id}, "a replaced meeting was left"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="syncd bug, see docstring")
-def test_known_bug_a_retry_that_finds_nothing_to_do_stays_due():
+def test_a_retry_that_finds_nothing_to_do_is_settled():
     """A linked event's update fails (queued for a retry); by the retry the event asks for
     what the meeting already has (here the user moved it back; in the machine, syncd was
-    killed after the write-back but before `record_linked`). `follow` plans a LINKED link
-    that is in step as "up to date", no action, so nothing clears the queued failure: the
-    event is read again on every pass and its stale error is reported for ever."""
+    killed after the write-back but before `record_linked`). The queued failure is cleared,
+    not read again on every pass and reported for ever (found by the machine)."""
     started = machine("me")
     event_id = alices_event(started)
     started.run_pass()
