@@ -61,9 +61,6 @@ class Faults:
     def clear(self) -> None:
         self._queued.clear()
 
-    def pending(self, method: str) -> int:
-        return len(self._queued[method])
-
     def run(self, method: str, act: Callable[[], Any], *args: Any) -> Any:
         """`act()`, with the next fault queued for `method` (if any) around it."""
         queue = self._queued[method]
@@ -105,6 +102,8 @@ class FakeCalendar:
       change order; a sync token is that order's counter, so `changes(token)` lists what
       changed since, syncd's own patches included, and `changes(None)` lists every event that
       has not ended before `time_min`. Cancelled events are listed (`showDeleted=true`) bare.
+      The listing is taken when its first page is read (the real adapter is a generator
+      too), `page_size` events a page, the next sync token on the last.
     * Deleting an event cancels it, as Google does: `get_event` still returns it. A purged
       event is gone: `get_event` and `patch_event` raise `EventGone` (HTTP 404).
     * `patch_event` sends If-Match: a stale etag raises `Conflict` (HTTP 412). The private
