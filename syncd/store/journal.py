@@ -226,18 +226,20 @@ class JournalStore(StoreBase):
             _remember(_existing(session, calendar_id, event_id), spec.host, spec)
 
     def record_linked(self, calendar_id: str, event_id: str, owner: str | None) -> None:
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            row = _existing(session, calendar_id, event_id)
-            row.state = LinkState.LINKED
-            _settle(row)
+        """The event shows its meeting."""
+        self._settle_as(LinkState.LINKED, calendar_id, event_id, owner)
 
     def record_kept(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         """The meeting stays in Zoom and is no longer followed (`on_cancel = "keep"`)."""
+        self._settle_as(LinkState.KEPT, calendar_id, event_id, owner)
+
+    def _settle_as(
+        self, state: LinkState, calendar_id: str, event_id: str, owner: str | None
+    ) -> None:
         with self._transaction() as session:
             _fence(session, calendar_id, owner)
             row = _existing(session, calendar_id, event_id)
-            row.state = LinkState.KEPT
+            row.state = state
             _settle(row)
 
     def forget(self, calendar_id: str, event_id: str, owner: str | None) -> None:
