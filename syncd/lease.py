@@ -80,14 +80,24 @@ class CalendarLease:
     def __enter__(self) -> CalendarLease:
         started = time.monotonic()
         if not self._acquire():
-            holder = self._store.calendar(self.calendar_id)
-            raise CalendarBusy(
-                f"calendar {self.calendar_id!r} is in work by {holder.lease_owner} "
-                f"(lease until {holder.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC)"
-            )
+            raise CalendarBusy(self._busy_message())
         self._valid_until = started + self._ttl.total_seconds()
         self._renewer.start()
         return self
+
+    def _busy_message(self) -> str:
+        """Who holds the lease, read after the failed attempt: by then the holder may have
+        released it (a race lost to a syncd that just finished), which is no error either."""
+        holder = self._store.calendar(self.calendar_id)
+        if holder.lease_owner is None or holder.lease_expires_at is None:
+            return (
+                f"calendar {self.calendar_id!r} was in work by another syncd a moment ago "
+                "(the next pass takes it)"
+            )
+        return (
+            f"calendar {self.calendar_id!r} is in work by {holder.lease_owner} "
+            f"(lease until {holder.lease_expires_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
 
     def __exit__(
         self,

@@ -142,3 +142,27 @@ def test_a_syncd_that_lost_its_lease_writes_nothing_more(
     assert make_app().run_pass().ok
     assert len(zoom_sim.meetings()) == 1
     assert google_sim.count("events.patch") == 1
+
+
+def test_a_lease_released_while_another_syncd_lost_the_race_is_no_crash(make_app):
+    """Three daemons on one database: one loses the race for the lease, and the holder
+    releases it before the loser reads who holds it (a TypeError formatting None, once)."""
+    from syncd.lease import CalendarBusy, CalendarLease
+    from syncd.store import Store
+
+    class ReleasedInBetween(Store):
+        def acquire_lease(self, calendar_id, owner, until, now) -> bool:
+            taken = super().acquire_lease(calendar_id, owner, until, now)
+            self.release_lease(calendar_id, "winner")  # the winner finishes at that moment
+            return taken
+
+    store = make_app().store
+    now = datetime.now(UTC)
+    assert store.acquire_lease(CALENDAR, "winner", now + timedelta(seconds=60), now)
+    racing = ReleasedInBetween(store.engine)
+
+    try:
+        with CalendarLease(racing, CALENDAR, "loser", 60):
+            raise AssertionError("the lease was held by the winner")
+    except CalendarBusy as busy:
+        assert "was in work by another syncd a moment ago" in str(busy)
