@@ -48,6 +48,8 @@ class PlanRunner(Protocol):
 
     def verify(self, link: Link) -> None: ...
 
+    def look_before_creating(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class DeleteGuard:
@@ -117,6 +119,9 @@ class CalendarPass:
     def run(self) -> None:
         sync_token = time_zone = None
         self.book.start_pass()
+        state = self.store.calendar(self.calendar_id)
+        if state.sync_token is None and self.store.count_live(self.calendar_id) == 0:
+            self.runner.look_before_creating()
         try:
             self._audit()
             self._resume()

@@ -95,6 +95,9 @@ class Executor:
         """Queue an event whose plan could not even be made (its event could not be read)."""
         self._record_failure(calendar_id, event_id, StepFailed(cause))
 
+    def look_before_creating(self) -> None:
+        self.meetings.look_before_creating()
+
     def verify(self, link: Link) -> None:
         """The audit of one live meeting; a failure is logged and tried next period."""
         if link.meeting_id is None:
@@ -198,3 +201,6 @@ class PreviewExecutor:
 
     def verify(self, link: Link) -> None:
         """A dry run audits nothing: the audit's only effect is on the journal."""
+
+    def look_before_creating(self) -> None:
+        """A dry run creates nothing."""

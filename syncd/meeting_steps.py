@@ -44,6 +44,15 @@ class MeetingSteps:
         self._health = health
         self._report = report
         self._create_settle = create_settle
+        self._made_before: dict[str, dict[str, int]] | None = None
+        """Per host, the meetings syncd made, by reference: looked up before each create
+        when the journal cannot tell (a lost database)."""
+
+    def look_before_creating(self) -> None:
+        """The journal starts empty for this calendar: a meeting may exist that it forgot
+        (a lost database after a lost write-back). List each host's meetings once, and
+        adopt a meeting of the event's reference instead of creating a second one."""
+        self._made_before = {}
 
     def create(
         self, event: Event, spec: MeetingSpec, reference: str, replaces: int | None = None
@@ -54,6 +63,9 @@ class MeetingSteps:
             raise StepFailed(limit, retry_at=blocked_until, create_refused=True)
         if self._health.down is not None:
             raise StepFailed(self._health.down, create_refused=True)
+        forgotten = self._forgotten(spec.host, reference)
+        if forgotten is not None:
+            return self.record_found(event, reference, forgotten, spec.host)
         self._journal.check()
         self._journal.begin_create(event.id, reference, spec.host, replaces)
         try:
@@ -76,6 +88,17 @@ class MeetingSteps:
         )
         _check_zoom_kept_the_time(spec, meeting)
         return block_of_meeting(meeting)
+
+    def _forgotten(self, host: str, reference: str) -> Meeting | None:
+        if self._made_before is None:
+            return None
+        if host not in self._made_before:
+            listed = self._zoom_call(lambda: self._zoom.meeting_references(host), host)
+            self._made_before[host] = listed
+        meeting_id = self._made_before[host].get(reference)
+        if meeting_id is None:
+            return None
+        return self._zoom_call(lambda: self._zoom.get_meeting(meeting_id), host)
 
     def find_or_create(
         self,

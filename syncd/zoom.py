@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from syncd.config import ZoomCredentials
-from syncd.domain import Meeting, MeetingSpec
+from syncd.domain import REFERENCE_PREFIX, Meeting, MeetingSpec
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
 from syncd.zoom_body import create_body
 
@@ -314,6 +314,15 @@ class ZoomClient:
             if reference in (item.get("agenda") or ""):
                 return self.get_meeting(int(item["id"]))
         return None
+
+    def meeting_references(self, host: str) -> dict[str, int]:
+        """The host's meetings that syncd made, by the reference leading their agenda."""
+        found: dict[str, int] = {}
+        for item in self._list_meetings(host):
+            first_line = (item.get("agenda") or "").split("\n", 1)[0]
+            if first_line.startswith(REFERENCE_PREFIX):
+                found[first_line] = int(item["id"])
+        return found
 
     def _list_meetings(self, host: str) -> Iterator[dict[str, Any]]:
         params = {"type": "scheduled", "page_size": LIST_PAGE_SIZE}

@@ -414,6 +414,17 @@ class FakeZoom:
 
         return self.faults.run("find_meeting", find, host, reference)
 
+    def meeting_references(self, host: str) -> dict[str, int]:
+        def listed() -> dict[str, int]:
+            email = self._user(host)
+            return {
+                record.agenda.split("\n", 1)[0]: record.id
+                for record in list(self.meetings.values())
+                if record.host == email and record.agenda.startswith("syncd-ref:")
+            }
+
+        return self.faults.run("meeting_references", listed, host)
+
     def active_user_emails(self) -> frozenset[str]:
         return self.faults.run("active_user_emails", lambda: self.users)
 

@@ -75,8 +75,9 @@ def test_a_refused_create_is_retried_without_a_lookup(google_sim, zoom_sim, make
         "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
     )
     app = make_app()
-    app.run_pass()
+    app.run_pass()  # the store's first pass lists the host's meetings once, before creating
     assert link_state(app, event_id).state is LinkState.PENDING
+    zoom_sim.reset_log()
 
     clock.advance(minutes=2)
     assert app.run_pass().ok
@@ -189,6 +190,31 @@ def test_daily_limit_stops_creates_for_that_host_until_midnight(google_sim, zoom
         link.next_attempt_at.hour == 0 and link.next_attempt_at.minute == 0 for link in waiting
     )
     assert all(link.state is LinkState.PENDING for link in waiting)
+
+
+def test_a_lost_database_after_a_lost_write_back_makes_no_second_meeting(
+    google_sim, zoom_sim, make_app, config
+):
+    ids = [tagged(google_sim, summary=f"M{i} #zoom") for i in range(3)]
+    google_sim.inject("events.patch", status=500, times=None)
+    first = make_app()
+    first.run_pass()  # three meetings made; none written back
+    first.close()
+    made = {m["id"] for m in zoom_sim.meetings()}
+    google_sim.clear_faults()
+    database = Path(config.sync.database_url.removeprefix("sqlite:///"))
+    for path in database.parent.glob(database.name + "*"):
+        path.unlink()
+    zoom_sim.reset_log()
+
+    report = make_app().run_pass()
+
+    assert report.ok, report
+    assert zoom_sim.count("meetings.create") == 0
+    assert zoom_sim.count("meetings.list") == 1  # one listing for the host, not one per event
+    assert {m["id"] for m in zoom_sim.meetings()} == made
+    shown = {find_block(google_sim.event(CALENDAR, i)["description"]).meeting_id for i in ids}
+    assert shown == made
 
 
 def test_a_lost_database_adopts_the_meetings_events_already_show(
