@@ -33,6 +33,9 @@ class FindOrCreate:
     reference: str
     host: str
     sent_at: datetime | None
+    besides: int | None = None
+    """A meeting that also carries the reference but is not the one sought: the one a
+    re-host is replacing."""
 
 
 @dataclass(frozen=True)

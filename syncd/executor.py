@@ -125,7 +125,9 @@ class Executor:
             case Create(spec=spec, reference=reference):
                 progress.block = self.meetings.create(event, spec, reference)
             case FindOrCreate(spec=spec, reference=reference, host=host, sent_at=sent_at):
-                progress.block = self.meetings.find_or_create(event, spec, reference, host, sent_at)
+                progress.block = self.meetings.find_or_create(
+                    event, spec, reference, host, sent_at, action.besides
+                )
             case Adopt(meeting_id=meeting_id, spec=spec, reference=reference):
                 progress.block = self.meetings.adopt(event, meeting_id, spec, reference)
             case Update():

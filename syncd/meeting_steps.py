@@ -107,18 +107,21 @@ class MeetingSteps:
         reference: str,
         host: str,
         sent_at: datetime | None,
+        besides: int | None = None,
     ) -> BlockInfo:
-        found = self.find(host, reference, sent_at)
+        found = self.find(host, reference, sent_at, besides)
         if found is None:
             return self.create(event, spec, reference)
         return self.record_found(event, reference, found, host)
 
-    def find(self, host: str, reference: str, sent_at: datetime | None) -> Meeting | None:
+    def find(
+        self, host: str, reference: str, sent_at: datetime | None, besides: int | None = None
+    ) -> Meeting | None:
         """The meeting an earlier create of unknown outcome made, if Zoom has it.
 
         Not found is trusted only once that create can no longer be under way: a syncd that
         was killed mid-request may have left it still travelling to Zoom."""
-        found = self._zoom_call(lambda: self._zoom.find_meeting(host, reference), host)
+        found = self._zoom_call(lambda: self._zoom.find_meeting(host, reference, besides), host)
         now = self._journal.now()
         if found is None and sent_at is not None and now < sent_at + self._create_settle:
             pending = ZoomError(f"a create sent at {sent_at:%H:%M:%S} UTC may still reach Zoom")

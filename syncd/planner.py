@@ -139,9 +139,12 @@ def create(event: Event, link: Link | None, ctx: Context) -> Plan:
 def find_or_create(event: Event, link: Link | None, ctx: Context) -> Plan:
     link = _require(link)
     spec = _spec(event, ctx)
-    action = FindOrCreate(spec, link.reference, link.host or spec.host, link.create_sent_at)
+    host = link.host or spec.host
+    replaced = link.replaced_meeting_id
+    action = FindOrCreate(spec, link.reference, host, link.create_sent_at, besides=replaced)
     reason = "an earlier create was cut short"
-    return _plan(event, link, reason, action, WriteBack(), note=spec.note)
+    drop: tuple[Action, ...] = (DropReplaced(replaced),) if replaced is not None else ()
+    return _plan(event, link, reason, action, WriteBack(), *drop, note=spec.note)
 
 
 def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
@@ -249,19 +252,43 @@ TABLE: dict[tuple[EventState, LinkKind], Rule] = {
 
 
 def plan(event: Event, link: Link | None, ctx: Context) -> Plan:
-    """The plan for one event: the table's rule for (what it asks for, what exists), and
-    the deletion of a meeting an earlier re-host replaced, if one is left."""
+    """The plan for one event: the table's rule for (what it asks for, what exists); a
+    re-host still replacing a meeting is finished first."""
     state = event_state(event, ctx)
     decision = TABLE[(state, link_kind(link))](event, link, ctx)
     if link is None or link.replaced_meeting_id is None or state is EventState.OCCURRENCE:
         return decision
-    actions = decision.actions
-    if state is not EventState.WANTED:  # no meeting is wanted: the replaced one goes too
-        drop = DropReplaced(link.replaced_meeting_id, even_if_current=True)
-        if actions and isinstance(actions[-1], Forget | Resolve):  # they end the row
-            return replace(decision, actions=(*actions[:-1], drop, actions[-1]))
-        return replace(decision, actions=(*actions, drop))
-    drop = DropReplaced(link.replaced_meeting_id)
-    if link.meeting_id == link.replaced_meeting_id:  # the new meeting is still to be made
-        return replace(decision, actions=(*actions, drop))
-    return replace(decision, actions=(drop, *actions))  # before a re-host replaces another
+    return _finishing_replacement(decision, state, link, link.replaced_meeting_id, ctx)
+
+
+def _finishing_replacement(
+    decision: Plan, state: EventState, link: Link, replaced: int, ctx: Context
+) -> Plan:
+    """A re-host made (or is making) a new meeting to replace `link.replaced_meeting_id`.
+
+    Once the event shows the new one (linked), the old one goes before anything else, so a
+    second re-host never finds a replacement unfinished. While the event still shows the old
+    one, that stays its meeting: a wanted event first gets the new one written back; an
+    event that wants none loses both, except that `on_cancel = "keep"` keeps the one its
+    attendees know, the old one."""
+    if link.state in (LinkState.LINKED, LinkState.KEPT):
+        return replace(decision, actions=(DropReplaced(replaced), *decision.actions))
+    if link.state is LinkState.CREATING:  # find_or_create / resolve know the replaced one
+        if state is EventState.WANTED:
+            return decision
+        keep_old = state is EventState.GONE and ctx.settings.on_cancel == "keep"
+        resolve = Resolve(link.reference, link.host or "me", link.create_sent_at, delete=True)
+        old: tuple[Action, ...] = (
+            () if keep_old else (DropReplaced(replaced, even_if_current=True),)
+        )
+        return replace(decision, actions=(*decision.actions[:-1], *old, resolve))
+    if state is EventState.WANTED:
+        finish = (WriteBack(link.block), DropReplaced(replaced))
+        return replace(decision, actions=finish, reason="finishing a re-host")
+    new = _meeting_id(link)
+    if state is EventState.GONE and ctx.settings.on_cancel == "keep":
+        actions: tuple[Action, ...] = (Delete(new, "made for a re-host, never shown"), Forget())
+    else:
+        both: Action = DropReplaced(replaced, even_if_current=True)
+        actions = (*decision.actions[:-1], both, decision.actions[-1])  # before Forget
+    return replace(decision, actions=actions)

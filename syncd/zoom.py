@@ -308,10 +308,13 @@ class ZoomClient:
         data = self._request("GET", f"users/{quote(user, safe='@')}", f"get user {user}").json()
         return str(data.get("email", ""))
 
-    def find_meeting(self, host: str, reference: str) -> Meeting | None:
-        """The host's meeting whose agenda carries `reference`, if Zoom has one."""
+    def find_meeting(
+        self, host: str, reference: str, besides: int | None = None
+    ) -> Meeting | None:
+        """The host's meeting whose agenda carries `reference` (other than `besides`), if
+        Zoom has one."""
         for item in self._list_meetings(host):
-            if reference in (item.get("agenda") or ""):
+            if reference in (item.get("agenda") or "") and int(item["id"]) != besides:
                 return self.get_meeting(int(item["id"]))
         return None
 

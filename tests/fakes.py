@@ -404,11 +404,14 @@ class FakeZoom:
             "delete_meeting", lambda: self.meetings.pop(meeting_id, None) is not None, meeting_id
         )
 
-    def find_meeting(self, host: str, reference: str) -> Meeting | None:
+    def find_meeting(
+        self, host: str, reference: str, besides: int | None = None
+    ) -> Meeting | None:
         def find() -> Meeting | None:
             email = self._user(host)
             for record in list(self.meetings.values()):
-                if record.host == email and reference in record.agenda[:LIST_AGENDA_LENGTH]:
+                listed = record.agenda[:LIST_AGENDA_LENGTH]
+                if record.host == email and reference in listed and record.id != besides:
                     return self._existing(record.id).meeting()
             return None
 

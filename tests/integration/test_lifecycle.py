@@ -960,3 +960,67 @@ def test_an_event_gone_for_good_loses_its_meeting(google_sim, zoom_sim, make_app
 
     assert zoom_sim.meetings() == []
     assert link_of(app, event_id) is None
+
+
+# -- a re-host by replacement, interrupted ----------------------------------------------------
+def test_a_lost_create_between_two_names_of_one_user_leaves_one_meeting(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    event_id = put(google_sim)
+    synced(make_app(with_zoom(config, host=OWNER_EMAIL)))
+    zoom_sim.inject("meetings.create", hang=2.5)
+    app = make_app(with_zoom(config, host="me", timeout_seconds=1))  # the same user, renamed
+    app.run_pass()
+    assert link_of(app, event_id).state is LinkState.CREATING
+    time.sleep(2)  # the create reaches Zoom after syncd gave up on it
+
+    for _ in range(3):
+        clock.advance(hours=2)
+        synced(app)
+
+    assert len(zoom_sim.meetings()) == 1
+    assert dead_links(google_sim, zoom_sim, [event_id]) == 0
+    assert app.store.due_links(CALENDAR, clock.now + timedelta(days=365)) == []
+
+
+def replaced_but_not_shown(google_sim, zoom_sim, make_app, config):
+    """An event whose host changed to "me": a new meeting replaces the old one, whose
+    write-back failed, so the event still shows the old one."""
+    zoom_sim.add_user(ADA)
+    event_id = put(google_sim)
+    synced(make_app(with_zoom(config, host=ADA)))
+    (old,) = zoom_sim.meetings()
+    google_sim.inject("events.patch", status=500, times=None)
+    make_app(config).run_pass()
+    google_sim.clear_faults()
+    link = link_of(make_app(config), event_id)
+    assert link.state is LinkState.CREATED and link.replaced_meeting_id == old["id"]
+    return event_id, old
+
+
+def test_a_second_host_change_never_costs_the_meeting_the_event_shows(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    event_id, _ = replaced_but_not_shown(google_sim, zoom_sim, make_app, config)
+    app = make_app(with_zoom(config, host="alcie@example.com"))  # a typo: no such Zoom user
+
+    for _ in range(4):
+        clock.advance(hours=3)
+        app.run_pass()
+
+    assert dead_links(google_sim, zoom_sim, [event_id]) == 0
+    assert len(zoom_sim.meetings()) == 1
+
+
+def test_cancelled_under_keep_keeps_the_meeting_its_attendees_know(
+    google_sim, zoom_sim, make_app, config
+):
+    event_id, old = replaced_but_not_shown(google_sim, zoom_sim, make_app, config)
+    google_sim.edit_event(CALENDAR, event_id, status="cancelled")
+
+    app = make_app(with_sync(config, on_cancel="keep"))
+    synced(app)
+    synced(app)
+
+    assert [m["id"] for m in zoom_sim.meetings()] == [old["id"]]
+    assert link_of(app, event_id) is None

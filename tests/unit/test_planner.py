@@ -315,8 +315,23 @@ def test_a_meeting_left_by_a_re_host_is_deleted_first_and_before_the_row_goes():
     first, *rest = plan(renamed, replaced, CTX).actions
     assert first == DropReplaced(42) and isinstance(rest[0], Update)
     assert plan(EVENTS[G], replaced, CTX).actions == (
+        DropReplaced(42),
         Delete(INFO.meeting_id, "event cancelled"),
-        DropReplaced(42, even_if_current=True),
+        Forget(),
+    )
+
+
+def test_a_re_host_not_yet_shown_is_finished_before_anything_else():
+    created = replace(LINKS[M], state=LinkState.CREATED, replaced_meeting_id=42)
+    moved_again = replace(CTX, settings=Settings(host="bob@example.com"))
+    assert plan(EVENTS[W], created, moved_again).actions == (WriteBack(INFO), DropReplaced(42))
+
+
+def test_a_cancelled_event_under_keep_keeps_the_meeting_its_attendees_know():
+    keep = replace(CTX, settings=Settings(on_cancel="keep"))
+    created = replace(LINKS[M], state=LinkState.CREATED, replaced_meeting_id=42)
+    assert plan(EVENTS[G], created, keep).actions == (
+        Delete(INFO.meeting_id, "made for a re-host, never shown"),
         Forget(),
     )
 
