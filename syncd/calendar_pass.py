@@ -18,6 +18,7 @@ from syncd.google_calendar import (
     GoogleAuthError,
     GoogleError,
     GoogleUnavailable,
+    MalformedEvent,
     SyncTokenExpired,
 )
 from syncd.journal import PassBook
@@ -209,7 +210,7 @@ class CalendarPass:
             return self.google.get_event(link.calendar_id, link.event_id)
         except EventGone:
             return Event(calendar_id=link.calendar_id, id=link.event_id, status="cancelled")
-        except GoogleUnavailable as exc:
+        except (GoogleUnavailable, MalformedEvent) as exc:
             self.runner.queue(link.calendar_id, link.event_id, exc)
             return None
 

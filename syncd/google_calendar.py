@@ -6,8 +6,10 @@ Wire formats and HTTP errors stop here: callers see `Event`s and the typed excep
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date as datetime_date
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,10 +22,13 @@ import httplib2
 from google.auth.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from syncd.config import ConfigError
 from syncd.domain import ChangePage, Event, EventTime
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
+
+log = logging.getLogger(__name__)
 
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -49,6 +54,10 @@ class EventGone(GoogleError):
 
 class SyncTokenExpired(GoogleError):
     """Google wants a full listing (410 fullSyncRequired / updatedMinTooLongAgo)."""
+
+
+class MalformedEvent(GoogleError):
+    """An event that does not have the shape Google documents: reported and skipped."""
 
 
 class Conflict(GoogleError):
@@ -97,34 +106,89 @@ def load_credentials(path: Path, subject: str = "") -> Credentials:
     )
 
 
-def _parse_time(raw: Mapping[str, Any] | None) -> EventTime | None:
-    if not raw:
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class _WireTime(_Wire):
+    date_time: AwareDatetime | None = Field(None, alias="dateTime")
+    date: datetime_date | None = None
+    time_zone: str | None = Field(None, alias="timeZone")
+
+
+class _WireOrganizer(_Wire):
+    email: str | None = None
+    self_: bool = Field(False, alias="self")
+
+
+class _WireProperties(_Wire):
+    private: dict[str, str] = Field(default_factory=dict)
+
+
+class _WireEvent(_Wire):
+    """The fields of Google's Event resource syncd reads, checked: an event that does not
+    fit is reported and skipped, never a crash of the pass."""
+
+    id: str = Field(min_length=1)
+    status: str = "confirmed"
+    etag: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    start: _WireTime | None = None
+    end: _WireTime | None = None
+    recurrence: list[str] = Field(default_factory=list)
+    recurring_event_id: str | None = Field(None, alias="recurringEventId")
+    organizer: _WireOrganizer | None = None
+    extended_properties: _WireProperties | None = Field(None, alias="extendedProperties")
+
+
+def _event_time(wire: _WireTime | None) -> EventTime | None:
+    if wire is None or (wire.date_time is None and wire.date is None):
         return None
-    date_time = raw.get("dateTime")
     return EventTime(
-        date_time=datetime.fromisoformat(date_time) if date_time else None,
-        date=raw.get("date"),
-        time_zone=raw.get("timeZone"),
+        date_time=wire.date_time,
+        date=wire.date.isoformat() if wire.date else None,
+        time_zone=wire.time_zone,
     )
 
 
 def parse_event(calendar_id: str, item: Mapping[str, Any]) -> Event:
-    organizer = item.get("organizer")
+    """The event, or MalformedEvent naming it and what does not fit."""
+    try:
+        wire = _WireEvent.model_validate(item)
+    except ValidationError as exc:
+        name = item.get("id") if isinstance(item, Mapping) else None
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "event"
+        raise MalformedEvent(
+            f"event {name!r} on calendar {calendar_id!r}: {where}: {problem['msg']}"
+        ) from None
+    organizer = wire.organizer
     return Event(
         calendar_id=calendar_id,
-        id=item["id"],
-        status=item.get("status", "confirmed"),
-        etag=item.get("etag"),
-        summary=item.get("summary", ""),
-        description=item.get("description", ""),
-        start=_parse_time(item.get("start")),
-        end=_parse_time(item.get("end")),
-        recurrence=tuple(item.get("recurrence", ())),
-        recurring_event_id=item.get("recurringEventId"),
-        organizer_email=organizer.get("email") if organizer else None,
-        organizer_self=bool(organizer.get("self")) if organizer else True,
-        private_properties=dict((item.get("extendedProperties") or {}).get("private", {})),
+        id=wire.id,
+        status=wire.status,
+        etag=wire.etag,
+        summary=wire.summary or "",
+        description=wire.description or "",
+        start=_event_time(wire.start),
+        end=_event_time(wire.end),
+        recurrence=tuple(wire.recurrence),
+        recurring_event_id=wire.recurring_event_id,
+        organizer_email=organizer.email if organizer else None,
+        organizer_self=organizer.self_ if organizer else True,
+        private_properties=dict(wire.extended_properties.private)
+        if wire.extended_properties
+        else {},
     )
+
+
+def _readable(calendar_id: str, items: list[Any]) -> Iterator[Event]:
+    for item in items:
+        try:
+            yield parse_event(calendar_id, item)
+        except MalformedEvent as exc:
+            log.warning("%s; skipped", exc)
 
 
 def _reason(exc: HttpError) -> str:
@@ -233,7 +297,7 @@ class GoogleCalendar:
             page = self._execute(list_page, calendar_id, "list events")
             page_token = page.get("nextPageToken")
             yield ChangePage(
-                events=[parse_event(calendar_id, item) for item in page.get("items", [])],
+                events=list(_readable(calendar_id, page.get("items", []))),
                 time_zone=page.get("timeZone"),
                 next_sync_token=page.get("nextSyncToken"),
             )

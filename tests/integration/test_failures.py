@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from syncd.description import find_block, remove_block
@@ -323,3 +324,21 @@ def test_googles_token_endpoint_down_is_an_outage_not_bad_credentials(google_sim
     assert report.calendars[0].error is not None
     assert "token endpoint failed" in report.calendars[0].error
     assert report.credentials_error is None
+
+
+def test_an_event_of_a_shape_google_never_sends_is_skipped_by_name(
+    google_sim, zoom_sim, make_app, caplog
+):
+    tagged(google_sim, summary="Good #zoom")
+    bad = tagged(google_sim, summary="Bad #zoom")
+    google_sim.edit_event(CALENDAR, bad, summary=42)
+
+    with caplog.at_level(logging.WARNING):
+        report = make_app().run_pass()
+
+    assert report.ok
+    assert len(zoom_sim.meetings()) == 1
+    assert any(
+        f"event {bad!r} on calendar {CALENDAR!r}: summary:" in r.getMessage()
+        for r in caplog.records
+    )
