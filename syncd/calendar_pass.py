@@ -26,7 +26,7 @@ from syncd.meeting_spec import Context, settings_fingerprint
 from syncd.planner import plan
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
-from syncd.store import LeaseLost
+from syncd.store import CalendarState, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class CalendarPass:
         try:
             self._audit()
             self._resume()
-            sync_token, time_zone = self._read_changes(self._sync_token())
+            sync_token, time_zone = self._read_changes(self._sync_token(state))
             self._settle_deletions()
         except GoogleError as exc:
             self.report.error = str(exc)
@@ -148,11 +148,10 @@ class CalendarPass:
             fingerprint=self._fingerprint,
         )
 
-    def _sync_token(self) -> str | None:
+    def _sync_token(self, state: CalendarState) -> str | None:
         """The stored token, unless the config that shapes meetings changed since: then every
         event is listed and planned again (a changed tag, host or Zoom setting reaches the
         meetings that exist, and the mass-change guard sees what a renamed tag would do)."""
-        state = self.store.calendar(self.calendar_id)
         if state.sync_token is not None and state.settings_fingerprint != self._fingerprint:
             log.info(
                 "calendar %s: the config's meeting settings changed: planning every event again",

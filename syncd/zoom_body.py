@@ -9,6 +9,7 @@ from syncd.domain import MeetingSpec
 from syncd.zoom_settings import update_settings
 
 TIME_FIELDS = ("start_time", "duration", "timezone")
+_UNSET = object()
 
 
 def create_body(spec: MeetingSpec) -> dict[str, Any]:
@@ -39,5 +40,3 @@ def update_body(old: MeetingSpec | None, new: MeetingSpec) -> dict[str, Any]:
     )
     return body | ({"settings": settings} if settings else {})
 
-
-_UNSET = object()
