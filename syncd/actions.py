@@ -138,8 +138,19 @@ class Forget:
 
 
 Action = (
-    Create | FindOrCreate | Adopt | Reconcile | Update | Rehost | Delete | DropReplaced | Resolve
-    | WriteBack | RemoveBlock | Keep | Forget
+    Create
+    | FindOrCreate
+    | Adopt
+    | Reconcile
+    | Update
+    | Rehost
+    | Delete
+    | DropReplaced
+    | Resolve
+    | WriteBack
+    | RemoveBlock
+    | Keep
+    | Forget
 )
 
 

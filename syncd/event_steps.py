@@ -41,16 +41,12 @@ class EventSteps:
         return event
 
     def remove_block(self, event: Event) -> Event:
-        event = self._patch(
-            event, remove_block(event.description), {MEETING_ID_PROPERTY: None}
-        )
+        event = self._patch(event, remove_block(event.description), {MEETING_ID_PROPERTY: None})
         self._report.blocks_removed += 1
         log.info("event %s %r: removed the meeting block", where(event), event.summary)
         return event
 
-    def _patch(
-        self, event: Event, description: str, properties: Mapping[str, str | None]
-    ) -> Event:
+    def _patch(self, event: Event, description: str, properties: Mapping[str, str | None]) -> Event:
         self._journal.check()
         try:
             return self._google.patch_event(

@@ -128,9 +128,7 @@ class MeetingSteps:
             raise StepFailed(pending, retry_at=sent_at + self._create_settle)
         return found
 
-    def record_found(
-        self, event: Event, reference: str, meeting: Meeting, host: str
-    ) -> BlockInfo:
+    def record_found(self, event: Event, reference: str, meeting: Meeting, host: str) -> BlockInfo:
         """A meeting made for this event under `host`, found again. What it was made from is
         unknown, so none is recorded: the next pass compares it with the event."""
         self._journal.meeting(event.id, reference, meeting, host, None)
@@ -140,9 +138,7 @@ class MeetingSteps:
         )
         return block_of_meeting(meeting)
 
-    def adopt(
-        self, event: Event, meeting_id: int, spec: MeetingSpec, reference: str
-    ) -> BlockInfo:
+    def adopt(self, event: Event, meeting_id: int, spec: MeetingSpec, reference: str) -> BlockInfo:
         """The meeting the event names, if it exists and was made for this very event."""
         try:
             meeting = self._zoom_call(lambda: self._zoom.get_meeting(meeting_id), spec.host)

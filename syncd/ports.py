@@ -78,9 +78,7 @@ class JournalPort(Protocol):
 
     def count_held(self, calendar_id: str) -> int: ...
 
-    def links_to_audit(
-        self, calendar_id: str, seen_before: datetime, limit: int
-    ) -> list[Link]: ...
+    def links_to_audit(self, calendar_id: str, seen_before: datetime, limit: int) -> list[Link]: ...
 
     def record_checked(
         self, calendar_id: str, event_id: str, now: datetime, owner: str | None

@@ -34,6 +34,4 @@ class PassReport:
 
     @property
     def ok(self) -> bool:
-        return all(
-            c.error is None and c.warning is None and not c.failures for c in self.calendars
-        )
+        return all(c.error is None and c.warning is None and not c.failures for c in self.calendars)

@@ -308,9 +308,7 @@ class ZoomClient:
         data = self._request("GET", f"users/{quote(user, safe='@')}", f"get user {user}").json()
         return str(data.get("email", ""))
 
-    def find_meeting(
-        self, host: str, reference: str, besides: int | None = None
-    ) -> Meeting | None:
+    def find_meeting(self, host: str, reference: str, besides: int | None = None) -> Meeting | None:
         """The host's meeting whose agenda carries `reference` (other than `besides`), if
         Zoom has one."""
         for item in self._list_meetings(host):

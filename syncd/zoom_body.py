@@ -39,4 +39,3 @@ def update_body(old: MeetingSpec | None, new: MeetingSpec) -> dict[str, Any]:
         {k: v for k, v in new.settings if dict(old.settings).get(k, _UNSET) != v}
     )
     return body | ({"settings": settings} if settings else {})
-

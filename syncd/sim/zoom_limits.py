@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from syncd.sim.server import ApiError
-from syncd.sim.zoom_recurrence import UTC_FORMAT
+from syncd.zoom_schedule import UTC_FORMAT
 
 DAILY_LIMIT_MESSAGE = (
     "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests "

@@ -17,14 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.sim.server import ApiError
-from syncd.sim.zoom_recurrence import (
-    UTC_FORMAT,
-    as_int,
-    normalize,
-    occurrence_starts,
-    parse_utc,
-    recurrence_errors,
-)
+from syncd.sim.zoom_recurrence import as_int, normalize, recurrence_errors
+from syncd.zoom_schedule import UTC_FORMAT, occurrence_starts, parse_utc
 
 INSTANT, SCHEDULED, RECURRING_NO_FIXED_TIME, RECURRING_FIXED_TIME = 1, 2, 3, 8
 MEETING_TYPES = (INSTANT, SCHEDULED, RECURRING_NO_FIXED_TIME, RECURRING_FIXED_TIME)
@@ -214,10 +208,10 @@ def _schedule_series(meeting: dict[str, Any]) -> None:
     if errors:
         raise validation_failed(errors)
     recurrence = normalize(meeting["recurrence"])
-    first = stored_time(meeting["start_time"]).astimezone(ZoneInfo(meeting["timezone"]))
+    first = stored_time(meeting["start_time"])
     previous = meeting.get("occurrences", [])
     deleted = {o["occurrence_id"] for o in previous if o["status"] == "deleted"}
-    starts = occurrence_starts(recurrence, first)
+    starts = occurrence_starts(recurrence, first, meeting["timezone"])
     occurrences = [_occurrence(start, meeting["duration"], deleted) for start in starts]
     meeting.update(recurrence=recurrence, occurrences=occurrences)
     if occurrences:

@@ -88,9 +88,7 @@ class JournalStore(StoreBase):
             rows = session.scalars(select(LinkRow).order_by(LinkRow.calendar_id, LinkRow.id))
             return [_link(row) for row in rows]
 
-    def due_links(
-        self, calendar_id: str, now: datetime, *, held_too: bool = False
-    ) -> list[Link]:
+    def due_links(self, calendar_id: str, now: datetime, *, held_too: bool = False) -> list[Link]:
         """Links with work left whose time has come: queued failures, and steps a crash cut
         short (every step in flight is due at once until it completes); with `held_too`, also
         every deletion the mass-change guard held back."""
@@ -106,11 +104,14 @@ class JournalStore(StoreBase):
     def count_live(self, calendar_id: str) -> int:
         """The calendar's meetings that syncd follows (created or linked)."""
         with self._transaction() as session:
-            return session.scalar(
-                select(func.count())
-                .select_from(LinkRow)
-                .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
-            ) or 0
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(LinkRow)
+                    .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
+                )
+                or 0
+            )
 
     def count_held(self, calendar_id: str) -> int:
         """The calendar's deletions the mass-change guard holds."""
@@ -182,9 +183,7 @@ class JournalStore(StoreBase):
             row.create_sent_at = now
             row.next_attempt_at = now
 
-    def record_replaced_dropped(
-        self, calendar_id: str, event_id: str, owner: str | None
-    ) -> None:
+    def record_replaced_dropped(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         """The meeting a re-host replaced is deleted (the row may be gone already)."""
         with self._transaction() as session:
             _fence(session, calendar_id, owner)

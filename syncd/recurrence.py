@@ -1,0 +1,305 @@
+"""A Google series as Zoom's recurrence (pure): exact where Zoom can express it, else why not.
+
+"Exact" is checked, not assumed: the occurrences Zoom would schedule, expanded in the zone it
+is sent under every reading its documentation leaves open (`zoom_schedule.READINGS`), must be
+the series' occurrences as python-dateutil expands the RRULE in the event's zone, as UTC
+instants. An EXDATE removes one occurrence of the rule; Zoom is told by deleting that
+occurrence. See docs/design.md, "Recurring events".
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrulestr
+
+from syncd.zoom_schedule import (
+    DAILY,
+    MAX_INTERVAL,
+    MAX_OCCURRENCES,
+    MONTHLY,
+    MONTHLY_WEEKS,
+    READINGS,
+    UTC_FORMAT,
+    WEEKLY,
+    Reading,
+    occurrence_starts,
+)
+
+DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+"""RFC 5545's weekdays in Python's order (Monday = 0)."""
+UNITS = {DAILY: "days", WEEKLY: "weeks", MONTHLY: "months"}
+NOT_EXPRESSIBLE = {
+    "BYSETPOS": "BYSETPOS (the n-th of a set of days)",
+    "BYMONTH": "BYMONTH (only some months)",
+    "BYYEARDAY": "BYYEARDAY (days of the year)",
+    "BYWEEKNO": "BYWEEKNO (weeks of the year)",
+    "BYHOUR": "BYHOUR (several times a day)",
+    "BYMINUTE": "BYMINUTE (several times a day)",
+    "BYSECOND": "BYSECOND (several times a day)",
+}
+_BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+
+
+@dataclass(frozen=True)
+class ExactSeries:
+    """Zoom's recurrence for the series, and the series' occurrences."""
+
+    recurrence: tuple[tuple[str, Any], ...]
+    """Zoom's `recurrence` object, as sorted (name, value) pairs."""
+    starts: tuple[datetime, ...]
+    """The rule's occurrences (UTC), the first of which is the meeting's start_time."""
+    skipped: tuple[datetime, ...] = ()
+    """The occurrences an EXDATE removes."""
+
+
+@dataclass(frozen=True)
+class NoFixedTime:
+    reason: str
+
+
+class _Inexpressible(Exception):
+    pass
+
+
+def occurrence_id(start: datetime) -> str:
+    """Zoom's id for an occurrence: its start, in milliseconds since the epoch."""
+    return str(int(start.astimezone(UTC).timestamp() * 1000))
+
+
+def translate(lines: Sequence[str], start: datetime, zoom_zone: str) -> ExactSeries | NoFixedTime:
+    """The Zoom recurrence for a series whose first instance starts at `start` (aware, in the
+    event's zone) and whose `recurrence` lines are `lines`; Zoom expands it in `zoom_zone`."""
+    try:
+        rule, exdates = _split(lines)
+        parts = _parts(rule)
+        zoom = _zoom_pattern(parts, start)
+        starts = _expand(parts, start, MAX_OCCURRENCES + 1)
+    except _Inexpressible as exc:
+        return NoFixedTime(str(exc))
+    if not starts:
+        return NoFixedTime("the rule has no occurrences")
+    if len(starts) > MAX_OCCURRENCES:
+        has_end = "COUNT" in parts or "UNTIL" in parts
+        why = "more than" if has_end else "no end; Zoom schedules at most"
+        return NoFixedTime(f"{why} {MAX_OCCURRENCES} occurrences")
+    try:
+        skipped = _skipped(exdates, starts, start.tzinfo)
+    except _Inexpressible as exc:
+        return NoFixedTime(str(exc))
+    if len(skipped) == len(starts):
+        return NoFixedTime("every occurrence is excluded")
+    ends: list[dict[str, Any]] = [{"end_times": len(starts)}]
+    if "UNTIL" in parts:
+        ends.insert(0, {"end_date_time": starts[-1].strftime(UTC_FORMAT)})
+    failure: Reading | None = None
+    for end in ends:
+        recurrence = zoom | end
+        failure = _misread(recurrence, starts, zoom_zone)
+        if failure is None:
+            return ExactSeries(tuple(sorted(recurrence.items())), tuple(starts), skipped)
+    assert failure is not None
+    if failure == Reading() and zoom_zone != str(start.tzinfo):
+        return NoFixedTime(f"Zoom would expand it in {zoom_zone}, where its times differ")
+    return NoFixedTime(f"Zoom could schedule other times ({failure.describe()})")
+
+
+def series_starts(lines: Sequence[str], start: datetime, limit: int) -> list[datetime]:
+    """Up to `limit` occurrences of the series (UTC), EXDATEs removed; [] if unreadable."""
+    try:
+        rule, exdates = _split(lines)
+        starts = _expand(_parts(rule), start, limit + 64)
+        skipped = set(_skipped(exdates, starts, start.tzinfo))
+    except _Inexpressible:
+        return []
+    return [s for s in starts if s not in skipped][:limit]
+
+
+# -- reading the lines ---------------------------------------------------------------------------
+def _split(lines: Sequence[str]) -> tuple[str, list[str]]:
+    rules, exdates = [], []
+    for line in lines:
+        name = re.split("[;:]", line, maxsplit=1)[0].strip().upper()
+        if name == "RRULE":
+            rules.append(line.split(":", 1)[1].strip())
+        elif name == "EXDATE":
+            exdates.append(line)
+        elif name == "RDATE":
+            raise _Inexpressible("RDATE (occurrences outside the rule)")
+        else:
+            raise _Inexpressible(f"{name or 'an empty line'} in its recurrence")
+    if len(rules) != 1:
+        raise _Inexpressible("several RRULEs" if rules else "no RRULE")
+    return rules[0], exdates
+
+
+def _parts(rule: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for item in rule.split(";"):
+        name, sep, value = item.partition("=")
+        if not sep or not value:
+            raise _Inexpressible(f"an RRULE part it cannot read: {item!r}")
+        parts[name.strip().upper()] = value.strip().upper()
+    for name in parts:
+        if name in NOT_EXPRESSIBLE:
+            raise _Inexpressible(NOT_EXPRESSIBLE[name])
+    return parts
+
+
+def _number(parts: dict[str, str], name: str, default: int) -> int:
+    value = parts.get(name, str(default))
+    if not value.lstrip("+-").isdigit():
+        raise _Inexpressible(f"{name}={value} is no number")
+    return int(value)
+
+
+def _byday(parts: dict[str, str]) -> list[tuple[int | None, int]]:
+    days = []
+    for item in parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []:
+        match = _BYDAY.fullmatch(item)
+        if match is None:
+            raise _Inexpressible(f"BYDAY={parts['BYDAY']} it cannot read")
+        ordinal = int(match[1]) if match[1] else None
+        days.append((ordinal, DAYS.index(match[2])))
+    return days
+
+
+def _zoom_day(weekday: int) -> int:
+    """Zoom's day number (1 = Sunday) for Python's weekday (0 = Monday)."""
+    return (weekday + 1) % 7 + 1
+
+
+# -- the pattern ---------------------------------------------------------------------------------
+def _zoom_pattern(parts: dict[str, str], start: datetime) -> dict[str, Any]:
+    """Zoom's recurrence without its end, or _Inexpressible."""
+    freq = parts.get("FREQ")
+    interval = _number(parts, "INTERVAL", 1)
+    days = _byday(parts)
+    if freq == "DAILY" and days and interval == 1 and "BYMONTHDAY" not in parts:
+        freq = "WEEKLY"  # every day of a set of weekdays is a weekly series
+    if freq == "DAILY":
+        if days or "BYMONTHDAY" in parts:
+            raise _Inexpressible("a daily rule limited to some days")
+        return _with_interval(DAILY, interval)
+    if freq == "WEEKLY":
+        if "BYMONTHDAY" in parts:
+            raise _Inexpressible("a weekly rule limited to days of the month")
+        if any(ordinal is not None for ordinal, _ in days):
+            raise _Inexpressible("a weekly rule with numbered weekdays")
+        weekdays = sorted({_zoom_day(day) for _, day in days} or {_zoom_day(start.weekday())})
+        return _with_interval(WEEKLY, interval) | {"weekly_days": ",".join(map(str, weekdays))}
+    if freq == "MONTHLY":
+        return _with_interval(MONTHLY, interval) | _monthly(parts, days, start)
+    raise _Inexpressible(f"FREQ={freq} (Zoom repeats daily, weekly or monthly)")
+
+
+def _with_interval(kind: int, interval: int) -> dict[str, Any]:
+    if not 1 <= interval <= MAX_INTERVAL[kind]:
+        unit = UNITS[kind]
+        raise _Inexpressible(
+            f"every {interval} {unit} (Zoom repeats at most every {MAX_INTERVAL[kind]} {unit})"
+        )
+    return {"type": kind, "repeat_interval": interval}
+
+
+def _monthly(
+    parts: dict[str, str], days: list[tuple[int | None, int]], start: datetime
+) -> dict[str, Any]:
+    if days and "BYMONTHDAY" in parts:
+        raise _Inexpressible("a monthly rule by weekday and day of the month at once")
+    if len(days) > 1:
+        raise _Inexpressible("several weekdays a month")
+    if days:
+        ordinal, weekday = days[0]
+        if ordinal is None:
+            raise _Inexpressible(f"every {DAYS[weekday]} of the month")
+        if ordinal not in MONTHLY_WEEKS:
+            raise _Inexpressible(f"weekday ordinal {ordinal} (Zoom knows 1 to 4 and -1)")
+        return {"monthly_week": ordinal, "monthly_week_day": _zoom_day(weekday)}
+    month_days = parts.get("BYMONTHDAY", str(start.day)).split(",")
+    if len(month_days) > 1:
+        raise _Inexpressible("several days a month")
+    day = _number({"BYMONTHDAY": month_days[0]}, "BYMONTHDAY", start.day)
+    if not 1 <= day <= 31:
+        raise _Inexpressible(f"BYMONTHDAY={day} (counted from the month's end)")
+    return {"monthly_day": day}
+
+
+# -- the series' own occurrences -----------------------------------------------------------------
+def _expand(parts: dict[str, str], start: datetime, limit: int) -> list[datetime]:
+    """The rule's occurrences as python-dateutil expands it in the event's zone (UTC)."""
+    text = ";".join(
+        f"{name}={_until(value, start) if name == 'UNTIL' else value}"
+        for name, value in parts.items()
+    )
+    try:
+        rule = rrulestr(text, dtstart=start)
+        return [s.astimezone(UTC) for s in itertools.islice(rule, limit)]
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise _Inexpressible(f"an RRULE it cannot read ({exc})") from exc
+
+
+def _until(value: str, start: datetime) -> str:
+    """UNTIL as UTC, as dateutil needs with an aware start: a date means the end of that day
+    and a floating time means a time in the event's zone."""
+    zone = start.tzinfo
+    try:
+        if len(value) == 8:
+            moment = datetime.combine(_date(value), time(23, 59, 59), tzinfo=zone)
+        elif not value.endswith("Z"):
+            moment = datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=zone)
+        else:
+            return value
+    except ValueError as exc:
+        raise _Inexpressible(f"UNTIL={value} it cannot read") from exc
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _date(text: str) -> date:
+    return datetime.strptime(text, "%Y%m%d").date()
+
+
+def _skipped(exdates: list[str], starts: list[datetime], zone: Any) -> tuple[datetime, ...]:
+    """The occurrences the EXDATE lines remove: by instant, or by local date."""
+    instants: set[datetime] = set()
+    dates: set[date] = set()
+    for line in exdates:
+        head, _, values = line.partition(":")
+        params = dict(p.split("=", 1) for p in head.split(";")[1:] if "=" in p)
+        local = _zone(params.get("TZID"), zone)
+        for value in values.split(","):
+            value = value.strip()
+            try:
+                if len(value) == 8:
+                    dates.add(_date(value))
+                elif value.endswith("Z"):
+                    instants.add(datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC))
+                else:
+                    moment = datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=local)
+                    instants.add(moment.astimezone(UTC))
+            except ValueError as exc:
+                raise _Inexpressible(f"EXDATE {value!r} it cannot read") from exc
+    return tuple(s for s in starts if s in instants or s.astimezone(zone).date() in dates)
+
+
+def _zone(name: str | None, default: Any) -> Any:
+    if name is None:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise _Inexpressible(f"EXDATE in unknown time zone {name!r}") from exc
+
+
+def _misread(recurrence: dict[str, Any], starts: list[datetime], zone: str) -> Reading | None:
+    """The first reading under which Zoom would schedule other instants, if any."""
+    for reading in READINGS:
+        if occurrence_starts(recurrence, starts[0], zone, reading) != starts:
+            return reading
+    return None
