@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from syncd.description import BlockInfo
-from syncd.domain import Event, Link, MeetingSpec
+from syncd.domain import Event, Link, MeetingSpec, OccurrenceChange
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class Update:
     changes: Mapping[str, Any]
     spec: MeetingSpec
     reference: str
+    occurrences: tuple[tuple[str, OccurrenceChange], ...] = ()
+    """A series' occurrences to delete or move after the PATCH (if any)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Rehost:
     """The PATCH that moves the meeting (`schedule_for` and whatever else changed), or None
     when Zoom cannot move it there (to "me", whose e-mail syncd does not know). Where it
     cannot, a new meeting is made first and the old one deleted after (`DropReplaced`)."""
+    occurrences: tuple[tuple[str, OccurrenceChange], ...] = ()
+    """A series' occurrences to delete or move after a PATCH that moved it."""
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,22 @@ class MeetingType(enum.IntEnum):
 
 
 @dataclass(frozen=True)
+class OccurrenceChange:
+    """One occurrence of a series that is not as its rule has it: removed (an EXDATE, a
+    cancelled instance), or moved to its own start (UTC `Z`) and duration."""
+
+    start_time: str | None = None
+    duration: int | None = None
+
+    @property
+    def removed(self) -> bool:
+        return self.start_time is None
+
+
+REMOVED = OccurrenceChange()
+
+
+@dataclass(frozen=True)
 class MeetingSpec:
     """The Zoom meeting an event should have, in Zoom's own terms."""
 
@@ -81,6 +97,10 @@ class MeetingSpec:
     timezone: str | None = None
     settings: tuple[tuple[str, Any], ...] = ()
     """Zoom's own `settings` fields from `[zoom.settings]`, as sorted (name, value) pairs."""
+    recurrence: tuple[tuple[str, Any], ...] | None = None
+    """A series' Zoom `recurrence` object (type 8), as sorted (name, value) pairs."""
+    occurrences: tuple[tuple[str, OccurrenceChange], ...] = ()
+    """A series' occurrences that differ from its rule, by Zoom occurrence id, sorted."""
     note: str | None = field(default=None, compare=False)
     """Why the meeting is less exact than the event, or who hosts it and why (logged, never
     sent); not part of what the meeting is made from."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from syncd.description import plain_text, remove_block
-from syncd.domain import Event, MeetingSpec, reference_for
+from syncd.domain import REMOVED, Event, MeetingSpec, reference_for
 from syncd.tagging import strip_tag
 from syncd.timing import AllDayPolicy, meeting_time
 
@@ -121,5 +121,7 @@ def meeting_spec(event: Event, ctx: Context) -> MeetingSpec | None:
         duration=when.duration,
         timezone=when.timezone,
         settings=ctx.settings.zoom_settings,
+        recurrence=when.recurrence,
+        occurrences=tuple((occurrence, REMOVED) for occurrence in when.skipped),
         note="; ".join(notes) or None,
     )

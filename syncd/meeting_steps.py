@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from syncd.actions import Reconcile, Rehost, Resolve, Update
 from syncd.description import BlockInfo
-from syncd.domain import Event, Link, Meeting, MeetingSpec, MeetingType
+from syncd.domain import Event, Link, Meeting, MeetingSpec, MeetingType, OccurrenceChange
 from syncd.journal import JournalWriter
 from syncd.ports import MeetingsPort
 from syncd.report import CalendarReport
@@ -23,7 +25,7 @@ from syncd.zoom import (
     ZoomRejected,
     ZoomUnavailable,
 )
-from syncd.zoom_body import update_body
+from syncd.zoom_body import occurrence_changes, update_body
 from syncd.zoom_health import ZoomHealth
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,10 @@ class MeetingSteps:
                 isinstance(cause, ZoomUnavailable) and not cause.retry_safe
             )
             raise
-        self._journal.meeting(event.id, reference, meeting, spec.host, spec)
+        # The occurrences are journaled as changed only once they are: a crash in between
+        # leaves them to the next pass.
+        bare = replace(spec, occurrences=())
+        self._journal.meeting(event.id, reference, meeting, spec.host, bare)
         self._report.meetings_created += 1
         log.info(
             "event %s %r: created Zoom meeting %s (host %s)%s",
@@ -87,6 +92,7 @@ class MeetingSteps:
             f"; {spec.note}" if spec.note else "",
         )
         _check_zoom_kept_the_time(spec, meeting)
+        self.change_occurrences(event, meeting.id, spec, occurrence_changes(None, spec, True))
         return block_of_meeting(meeting)
 
     def _forgotten(self, host: str, reference: str) -> Meeting | None:
@@ -152,10 +158,18 @@ class MeetingSteps:
 
     # -- keeping it in step --------------------------------------------------------------------
     def update(self, event: Event, action: Update) -> BlockInfo | None:
-        """PATCH what changed; a meeting deleted in Zoom meanwhile is made again (its new
-        block then replaces the old one)."""
+        """PATCH what changed, then the occurrences; a meeting deleted in Zoom meanwhile is
+        made again (its new block then replaces the old one)."""
         try:
-            self._patch(event, action.meeting_id, action.changes, action.spec)
+            if action.changes:
+                self._patch(
+                    event,
+                    action.meeting_id,
+                    action.changes,
+                    action.spec,
+                    record=not action.occurrences,
+                )
+            self.change_occurrences(event, action.meeting_id, action.spec, action.occurrences)
         except StepFailed as failure:
             if not _meeting_gone(failure):
                 raise
@@ -166,14 +180,42 @@ class MeetingSteps:
                 action.meeting_id,
             )
             return self.create(event, action.spec, action.reference)
-        log.info(
-            "event %s %r: updated meeting %s (%s)",
-            where(event),
-            event.summary,
-            action.meeting_id,
-            ", ".join(sorted(action.changes)),
-        )
+        if action.changes:
+            log.info(
+                "event %s %r: updated meeting %s (%s)",
+                where(event),
+                event.summary,
+                action.meeting_id,
+                ", ".join(sorted(action.changes)),
+            )
         return None
+
+    def change_occurrences(
+        self,
+        event: Event,
+        meeting_id: int,
+        spec: MeetingSpec,
+        changes: Sequence[tuple[str, OccurrenceChange]],
+    ) -> None:
+        """Delete or move a series' occurrences, then journal the series as `spec`."""
+        if not changes:
+            return
+        for occurrence, change in changes:
+            self._journal.check()
+            found = self._zoom_call(
+                partial(self._change_occurrence, meeting_id, occurrence, change), spec.host
+            )
+            log.info(
+                "event %s %r: meeting %s: occurrence %s %s%s",
+                where(event),
+                event.summary,
+                meeting_id,
+                occurrence,
+                "deleted" if change.removed else f"moved to {change.start_time}",
+                "" if found else " (Zoom did not have it)",
+            )
+        self._journal.updated(event.id, spec)
+        self._report.meetings_updated += 1
 
     def reconcile(self, event: Event, action: Reconcile) -> BlockInfo | None:
         """Read the meeting and PATCH only what differs from the event: a GET does not count
@@ -187,17 +229,34 @@ class MeetingSteps:
                 raise
             return self.create(event, action.spec, action.reference)
         changes = update_body(_as_made_from(meeting, action.spec), action.spec)
-        if not changes:
+        occurrences = tuple(occurrence_changes(None, action.spec, rescheduled=True))
+        if not changes and not occurrences:
             self._journal.updated(event.id, action.spec)
             return None
-        return self.update(event, Update(action.meeting_id, changes, action.spec, action.reference))
+        update = Update(action.meeting_id, changes, action.spec, action.reference, occurrences)
+        return self.update(event, update)
+
+    def _change_occurrence(
+        self, meeting_id: int, occurrence: str, change: OccurrenceChange
+    ) -> bool:
+        if change.removed:
+            return self._zoom.delete_occurrence(meeting_id, occurrence)
+        body = {"start_time": change.start_time, "duration": change.duration}
+        return self._zoom.update_occurrence(meeting_id, occurrence, body)
 
     def _patch(
-        self, event: Event, meeting_id: int, body: Mapping[str, Any], spec: MeetingSpec
+        self,
+        event: Event,
+        meeting_id: int,
+        body: Mapping[str, Any],
+        spec: MeetingSpec,
+        *,
+        record: bool = True,
     ) -> None:
         self._journal.check()
         self._zoom_call(lambda: self._zoom.update_meeting(meeting_id, body), spec.host)
-        self._journal.updated(event.id, spec)
+        if record:
+            self._journal.updated(event.id, spec)
         self._report.meetings_updated += 1
 
     def verify(self, link: Link, meeting_id: int) -> None:
@@ -224,7 +283,13 @@ class MeetingSteps:
         leaves the event its working meeting."""
         if action.changes is not None:
             try:
-                self._patch(event, action.meeting_id, action.changes, action.spec)
+                self._patch(
+                    event,
+                    action.meeting_id,
+                    action.changes,
+                    action.spec,
+                    record=not action.occurrences,
+                )
             except StepFailed as failure:
                 if not isinstance(failure.cause, ZoomRejected | ZoomNotFound):
                     raise
@@ -245,6 +310,7 @@ class MeetingSteps:
                     action.old_host,
                     action.spec.host,
                 )
+                self.change_occurrences(event, action.meeting_id, action.spec, action.occurrences)
                 return None
         return self.create(event, action.spec, action.reference, replaces=action.meeting_id)
 

@@ -32,7 +32,7 @@ from syncd.domain import MEETING_ID_PROPERTY, Event, Link, LinkState, MeetingSpe
 from syncd.meeting_spec import Context, meeting_spec, resolve_host
 from syncd.tagging import is_tagged
 from syncd.timing import has_ended, meeting_time
-from syncd.zoom_body import update_body
+from syncd.zoom_body import occurrences_after, update_body
 
 
 class EventState(enum.StrEnum):
@@ -155,20 +155,19 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
     if link.host is not None and not resolve_host(event, ctx).known:
         spec = replace(spec, host=link.host)  # who should host is unknown: leave it be
     if link.host is not None and spec.host.lower() != link.host.lower():
-        move = (
-            {"schedule_for": spec.host} | update_body(link.made_from, spec)
-            if spec.host != "me"
-            else None
-        )
-        rehost = Rehost(meeting_id, spec, link.reference, link.host, move)
+        changes = update_body(link.made_from, spec)
+        move = {"schedule_for": spec.host} | changes if spec.host != "me" else None
+        occurrences = occurrences_after(link.made_from, spec, changes)
+        rehost = Rehost(meeting_id, spec, link.reference, link.host, move, occurrences)
         drop = DropReplaced(meeting_id)  # if Zoom would not move it and a new one was made
         return _plan(event, link, "host changed", rehost, WriteBack(), drop, note=spec.note)
     if link.made_from is None:
         reconcile = Reconcile(meeting_id, spec, link.reference)
         return _plan(event, link, "made from what is unknown", reconcile, WriteBack())
     changes = update_body(link.made_from, spec)
-    if changes:
-        update = Update(meeting_id, changes, spec, link.reference)
+    occurrences = occurrences_after(link.made_from, spec, changes)
+    if changes or occurrences:
+        update = Update(meeting_id, changes, spec, link.reference, occurrences)
         return _plan(event, link, "event changed", update, WriteBack())
     if not carries_link(event, link):
         return _plan(event, link, "event does not show its meeting", WriteBack(link.block))

@@ -6,9 +6,12 @@ import enum
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from syncd.domain import Event, MeetingType
+from syncd.recurrence import NoFixedTime, occurrence_id, translate
+from syncd.zoom_zones import zoom_zone
 
 
 class AllDayPolicy(enum.StrEnum):
@@ -22,6 +25,9 @@ class MeetingTime:
     start_time: str | None = None
     duration: int | None = None
     timezone: str | None = None
+    recurrence: tuple[tuple[str, Any], ...] | None = None
+    skipped: tuple[str, ...] = ()
+    """Occurrence ids of a series that an EXDATE removes."""
     note: str | None = None
 
 
@@ -68,22 +74,36 @@ def meeting_time(
     if event.start is None or event.end is None:
         return None
     zone = display_zone(event, calendar_zone)
-    if event.recurrence:
-        return MeetingTime(
-            NO_FIXED_TIME, timezone=zone, note="recurring series: meeting has no fixed time"
-        )
+    shown = zoom_zone(zone)
     if event.start.all_day:
         if all_day is AllDayPolicy.SKIP:
             return None
         return MeetingTime(
-            NO_FIXED_TIME, timezone=zone, note="all-day event: meeting has no fixed time"
+            NO_FIXED_TIME, timezone=shown.name, note="all-day event: meeting has no fixed time"
         )
     assert event.start.date_time is not None and event.end.date_time is not None
+    duration = duration_minutes(event.start.date_time, event.end.date_time)
+    if event.recurrence:
+        start = event.start.date_time.astimezone(ZoneInfo(zone))
+        series = translate(event.recurrence, start, shown.name)
+        if isinstance(series, NoFixedTime):
+            note = f"recurring series: meeting has no fixed time: {series.reason}"
+            return MeetingTime(NO_FIXED_TIME, timezone=shown.name, note=note)
+        return MeetingTime(
+            MeetingType.RECURRING_FIXED_TIME,
+            start_time=zoom_utc(series.starts[0]),
+            duration=duration,
+            timezone=shown.name,
+            recurrence=series.recurrence,
+            skipped=tuple(occurrence_id(start) for start in series.skipped),
+            note=shown.note,
+        )
     return MeetingTime(
         MeetingType.SCHEDULED,
         start_time=zoom_utc(event.start.date_time),
-        duration=duration_minutes(event.start.date_time, event.end.date_time),
-        timezone=zone,
+        duration=duration,
+        timezone=shown.name,
+        note=shown.note,
     )
 
 

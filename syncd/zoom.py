@@ -26,6 +26,8 @@ TOKEN_MARGIN_SECONDS = 300
 """A token is replaced this long before Zoom says it expires."""
 INVALID_TOKEN = 124
 MEETING_NOT_FOUND = 3001
+NO_SUCH_OCCURRENCE = 3000
+"""The code of "Invalid occurrence_id" (also of other refusals about a meeting's state)."""
 LIST_PAGE_SIZE = 300
 NO_CANCEL_EMAILS = {"schedule_for_reminder": "false", "cancel_meeting_reminder": "false"}
 """Delete parameters: the host (and alternative hosts) and registrants get no e-mail."""
@@ -285,12 +287,42 @@ class ZoomClient:
     def delete_meeting(self, meeting_id: int) -> bool:
         """Delete without cancellation e-mails. False if Zoom no longer has the meeting: gone
         is what the caller wants, and a retried delete whose first answer was lost sees 404."""
+        return self._delete(meeting_id, {}, f"delete meeting {meeting_id}")
+
+    def update_occurrence(
+        self, meeting_id: int, occurrence_id: str, body: Mapping[str, Any]
+    ) -> bool:
+        """Move one occurrence of a series (its start_time and duration); False if the
+        series does not have it (any more)."""
         try:
             self._request(
-                "DELETE",
+                "PATCH",
                 f"meetings/{meeting_id}",
-                f"delete meeting {meeting_id}",
-                params=NO_CANCEL_EMAILS,
+                f"update occurrence {occurrence_id} of meeting {meeting_id}",
+                params={"occurrence_id": occurrence_id},
+                json=dict(body),
+            )
+        except ZoomRejected as exc:
+            if exc.code == NO_SUCH_OCCURRENCE:
+                return False
+            raise
+        return True
+
+    def delete_occurrence(self, meeting_id: int, occurrence_id: str) -> bool:
+        """Delete one occurrence of a series, without e-mails; False if it was not there
+        (deleted before, or the series no longer has it)."""
+        what = f"delete occurrence {occurrence_id} of meeting {meeting_id}"
+        try:
+            return self._delete(meeting_id, {"occurrence_id": occurrence_id}, what)
+        except ZoomRejected as exc:
+            if exc.code == NO_SUCH_OCCURRENCE:
+                return False
+            raise
+
+    def _delete(self, meeting_id: int, params: Mapping[str, str], what: str) -> bool:
+        try:
+            self._request(
+                "DELETE", f"meetings/{meeting_id}", what, params=NO_CANCEL_EMAILS | dict(params)
             )
         except ZoomNotFound:
             return False

@@ -272,6 +272,9 @@ class ZoomRecord:
     duration: int | None = None
     timezone: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    recurrence: dict[str, Any] | None = None
+    occurrences: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    """Occurrences changed from the rule: None once deleted, else the fields given."""
 
     @property
     def reference(self) -> str:
@@ -404,9 +407,29 @@ class FakeZoom:
             "delete_meeting", lambda: self.meetings.pop(meeting_id, None) is not None, meeting_id
         )
 
-    def find_meeting(
-        self, host: str, reference: str, besides: int | None = None
-    ) -> Meeting | None:
+    def update_occurrence(
+        self, meeting_id: int, occurrence_id: str, body: Mapping[str, Any]
+    ) -> bool:
+        def update() -> bool:
+            record = self._existing(meeting_id)
+            if record.occurrences.get(occurrence_id, {}) is None:
+                return False
+            record.occurrences[occurrence_id] = dict(body)
+            return True
+
+        return self.faults.run("update_occurrence", update, meeting_id, occurrence_id, body)
+
+    def delete_occurrence(self, meeting_id: int, occurrence_id: str) -> bool:
+        def delete() -> bool:
+            record = self.meetings.get(meeting_id)
+            if record is None or record.occurrences.get(occurrence_id, {}) is None:
+                return False
+            record.occurrences[occurrence_id] = None
+            return True
+
+        return self.faults.run("delete_occurrence", delete, meeting_id, occurrence_id)
+
+    def find_meeting(self, host: str, reference: str, besides: int | None = None) -> Meeting | None:
         def find() -> Meeting | None:
             email = self._user(host)
             for record in list(self.meetings.values()):
@@ -474,6 +497,8 @@ class FakeZoom:
         for name in ("topic", "agenda", "type", "start_time", "duration", "timezone"):
             if name in body:
                 setattr(record, name, body[name])
+        if "recurrence" in body or "type" in body:
+            record.recurrence = body.get("recurrence")
         record.settings.update(body.get("settings", {}))
 
     def _observe(self, record: ZoomRecord) -> None:

@@ -14,11 +14,12 @@ import string
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from syncd.sim.server import ApiError
 from syncd.sim.zoom_recurrence import as_int, normalize, recurrence_errors
 from syncd.zoom_schedule import UTC_FORMAT, occurrence_starts, parse_utc
+from syncd.zoom_zones import zoom_zones
 
 INSTANT, SCHEDULED, RECURRING_NO_FIXED_TIME, RECURRING_FIXED_TIME = 1, 2, 3, 8
 MEETING_TYPES = (INSTANT, SCHEDULED, RECURRING_NO_FIXED_TIME, RECURRING_FIXED_TIME)
@@ -78,15 +79,6 @@ def stored_time(text: str) -> datetime:
     return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
 
 
-def zone(name: object) -> ZoneInfo | None:
-    if not isinstance(name, str):
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def parse_start_time(text: object, local_zone: ZoneInfo) -> datetime | None:
     """Zoom's two start_time forms: `...Z` is UTC; without `Z` it is wall time in `local_zone`.
 
@@ -114,7 +106,7 @@ def field_errors(body: dict[str, Any]) -> list[str]:
         "password": lambda v: _short_text(v, "password") and PASSWORD.fullmatch(v) is not None,
         "type": lambda v: as_int(v) in MEETING_TYPES,
         "duration": _non_negative_int,
-        "timezone": lambda v: zone(v) is not None,
+        "timezone": lambda v: v in zoom_zones(),
         "settings": lambda v: isinstance(v, dict),
         "pre_schedule": lambda v: isinstance(v, bool),
     }

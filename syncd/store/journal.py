@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType
+from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
 from syncd.store.base import LeaseLost, StoreBase, StoreError
 from syncd.store.models import CalendarRow, LinkRow
 
@@ -34,13 +35,41 @@ def _made_from(row: LinkRow) -> MeetingSpec | None:
         duration=row.duration,
         timezone=row.timezone,
         settings=tuple(sorted(settings.items())),
+        **_series(row.series),
     )
+
+
+def _series(text: str | None) -> dict[str, Any]:
+    """A series' recurrence and changed occurrences, as `_series_json` wrote them."""
+    if not text:
+        return {}
+    data = json.loads(text)
+    recurrence = data.get("recurrence")
+    occurrences = data.get("occurrences", {})
+    return {
+        "recurrence": tuple(sorted(recurrence.items())) if recurrence else None,
+        "occurrences": tuple(
+            (key, OccurrenceChange(*(value or ()))) for key, value in sorted(occurrences.items())
+        ),
+    }
+
+
+def _series_json(spec: MeetingSpec) -> str | None:
+    if spec.recurrence is None and not spec.occurrences:
+        return None
+    occurrences = {
+        key: None if change.removed else [change.start_time, change.duration]
+        for key, change in spec.occurrences
+    }
+    recurrence = dict(spec.recurrence) if spec.recurrence is not None else None
+    return json.dumps({"recurrence": recurrence, "occurrences": occurrences}, sort_keys=True)
 
 
 def _remember(row: LinkRow, host: str, spec: MeetingSpec | None) -> None:
     row.host = host
     if spec is None:
         row.topic = row.agenda = row.start_time = row.timezone = row.settings = None
+        row.series = None
         row.meeting_type = row.duration = None
         return
     row.topic = spec.topic
@@ -50,6 +79,7 @@ def _remember(row: LinkRow, host: str, spec: MeetingSpec | None) -> None:
     row.duration = spec.duration
     row.timezone = spec.timezone
     row.settings = json.dumps(dict(spec.settings), sort_keys=True) if spec.settings else None
+    row.series = _series_json(spec)
 
 
 def _link(row: LinkRow) -> Link:

@@ -161,8 +161,10 @@ def test_move_patches_start_time_only(google_sim, zoom_sim, make_app):
 
 
 def test_one_moved_event_among_many_costs_one_zoom_request(google_sim, zoom_sim, make_app):
-    ids = [put(google_sim, summary=f"M{i} #zoom", **when(days=1 + i % 20, hour=8 + i % 9))
-           for i in range(60)]
+    ids = [
+        put(google_sim, summary=f"M{i} #zoom", **when(days=1 + i % 20, hour=8 + i % 9))
+        for i in range(60)
+    ]
     app = make_app()
     synced(app)
     synced(app)  # lists syncd's own write-backs once
