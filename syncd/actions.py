@@ -127,6 +127,14 @@ class WriteBack:
 
 
 @dataclass(frozen=True)
+class ShowSeriesBlock:
+    """One instance of a series with a description of its own: put the series' block into
+    it too (the journal keeps nothing for an instance)."""
+
+    block: BlockInfo
+
+
+@dataclass(frozen=True)
 class RemoveBlock:
     """Take syncd's block and property out of the event, leaving the user's text as it was."""
 
@@ -152,6 +160,7 @@ Action = (
     | DropReplaced
     | Resolve
     | WriteBack
+    | ShowSeriesBlock
     | RemoveBlock
     | Keep
     | Forget
@@ -192,8 +201,9 @@ def describe(action: Action) -> str:
             return f"reuse meeting {meeting_id} that the event names"
         case Reconcile(meeting_id=meeting_id):
             return f"compare meeting {meeting_id} with the event, update what differs"
-        case Update(meeting_id=meeting_id, changes=changes):
-            return f"update meeting {meeting_id} ({', '.join(sorted(changes))})"
+        case Update(meeting_id=meeting_id, changes=changes, occurrences=occurrences):
+            what = [*sorted(changes)] + ([f"{len(occurrences)} occurrences"] if occurrences else [])
+            return f"update meeting {meeting_id} ({', '.join(what)})"
         case Rehost(meeting_id=meeting_id, old_host=old, spec=spec):
             return f"move meeting {meeting_id} from host {old} to {spec.host}"
         case Delete(meeting_id=meeting_id, why=why):
@@ -205,6 +215,8 @@ def describe(action: Action) -> str:
             return f"find the meeting an interrupted create may have made, and {then} it"
         case WriteBack():
             return "write the meeting into the event"
+        case ShowSeriesBlock(block=block):
+            return f"write the series' meeting {block.meeting_id} into this instance"
         case RemoveBlock():
             return "remove the meeting block from the event"
         case Keep():

@@ -23,7 +23,7 @@ from syncd.google_calendar import (
 )
 from syncd.journal import PassBook
 from syncd.meeting_spec import Context, settings_fingerprint
-from syncd.planner import plan
+from syncd.planner import needs_instances, plan
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
 from syncd.store import CalendarState, LeaseLost
@@ -116,6 +116,10 @@ class CalendarPass:
         )
         self._deletions: dict[str, Plan] = {}
         self._deletions_counted = False
+        self._handled: set[str] = set()
+        self._instances: list[Event] = []
+        """Instances of series Google listed apart (moved, cancelled, own description):
+        handled once the pass has planned every series it read."""
 
     def run(self) -> None:
         sync_token = time_zone = None
@@ -127,6 +131,7 @@ class CalendarPass:
             self._audit()
             self._resume()
             sync_token, time_zone = self._read_changes(self._sync_token(state))
+            self._finish_series()
             self._settle_deletions()
         except GoogleError as exc:
             self.report.error = str(exc)
@@ -177,8 +182,10 @@ class CalendarPass:
         for page in self.google.changes(self.calendar_id, sync_token, time_min):
             time_zone = page.time_zone or time_zone
             self.context = replace(self.context, calendar_zone=time_zone)
-            links = self.store.links(self.calendar_id, (e.id for e in page.events))
-            for event in page.events:
+            self._instances += [e for e in page.events if e.recurring_event_id]
+            events = [e for e in page.events if not e.recurring_event_id]
+            links = self.store.links(self.calendar_id, (e.id for e in events))
+            for event in events:
                 self._handle(event, links.get(event.id))
             next_token = page.next_sync_token
         return next_token, time_zone
@@ -204,6 +211,41 @@ class CalendarPass:
             self._check_stop()
             self.runner.verify(link)
 
+    def _finish_series(self) -> None:
+        """An instance changed: its series is planned again (unless this pass did already),
+        so that its meeting's occurrences follow; then the instance, with its series' link."""
+        instances, self._instances = self._instances, []
+        for series_id in dict.fromkeys(i.recurring_event_id for i in instances):
+            if series_id is None or series_id in self._handled:
+                continue
+            link = self.store.links(self.calendar_id, [series_id]).get(series_id)
+            if link is None or link.meeting_id is None:
+                continue
+            series = self._current(link)
+            if series is not None:
+                self._handle(series, link)
+        for instance in instances:
+            self._handle(instance, self._link_for(instance))
+
+    def _link_for(self, event: Event) -> Link | None:
+        """The event's link; for an instance of a series, the series' link."""
+        key = event.recurring_event_id or event.id
+        return self.store.links(self.calendar_id, [key]).get(key)
+
+    def _planned(self, event: Event, link: Link | None) -> Plan | None:
+        """The event's plan; a series whose meeting has occurrences is read with its
+        instances first (None if they cannot be read now: the event is queued)."""
+        if needs_instances(event, self.context):
+            try:
+                instances = self.google.instances(self.calendar_id, event.id)
+            except EventGone:
+                instances = []
+            except GoogleUnavailable as exc:
+                self.runner.queue(self.calendar_id, event.id, exc)
+                return None
+            event = replace(event, instances=tuple(instances))
+        return plan(event, link, self.context)
+
     def _current(self, link: Link) -> Event | None:
         try:
             return self.google.get_event(link.calendar_id, link.event_id)
@@ -216,7 +258,10 @@ class CalendarPass:
     # -- one event -----------------------------------------------------------------------------
     def _handle(self, event: Event, link: Link | None) -> None:
         self._check_stop()
-        self._carry_out(plan(event, link, self.context))
+        self._handled.add(event.id)
+        first = self._planned(event, link)
+        if first is not None:
+            self._carry_out(first)
         self.report.events_seen += 1
         self._on_progress(self.calendar_id, self.report.events_seen)
 
@@ -232,8 +277,10 @@ class CalendarPass:
             fresh = self.runner.carry_out(decision)
             if fresh is None:
                 return
-            link = self.store.links(self.calendar_id, [fresh.id]).get(fresh.id)
-            decision = plan(fresh, link, self.context)
+            replanned = self._planned(fresh, self._link_for(fresh))
+            if replanned is None:
+                return
+            decision = replanned
         self.runner.queue(
             self.calendar_id,
             first.event.id,

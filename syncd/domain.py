@@ -49,6 +49,11 @@ class Event:
     end: EventTime | None = None
     recurrence: tuple[str, ...] = ()
     recurring_event_id: str | None = None
+    original_start: EventTime | None = None
+    """For one instance of a series: when the series' rule has it start."""
+    instances: tuple[Event, ...] = ()
+    """For a series whose meeting has Zoom occurrences: its instances, cancelled ones
+    included (read so that the occurrences follow those cancelled or moved)."""
     organizer_email: str | None = None
     organizer_self: bool = True
     """This copy of the event is in its organizer's calendar (not an invitation's copy)."""
@@ -101,6 +106,10 @@ class MeetingSpec:
     """A series' Zoom `recurrence` object (type 8), as sorted (name, value) pairs."""
     occurrences: tuple[tuple[str, OccurrenceChange], ...] = ()
     """A series' occurrences that differ from its rule, by Zoom occurrence id, sorted."""
+    zone: str | None = field(default=None, compare=False)
+    """The event's own time zone (`timezone` is the one Zoom knows), for `syncd status`."""
+    no_fixed_time: str | None = field(default=None, compare=False)
+    """Why a meeting of type 3 has no fixed time (a series Zoom cannot express, all day)."""
     note: str | None = field(default=None, compare=False)
     """Why the meeting is less exact than the event, or who hosts it and why (logged, never
     sent); not part of what the meeting is made from."""

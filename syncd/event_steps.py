@@ -27,6 +27,12 @@ class EventSteps:
     def write_back(self, event: Event, info: BlockInfo | None) -> Event:
         if info is None:  # the planner puts WriteBack only after a step that has a meeting
             raise StepFailed(ValueError(f"event {event.id}: no meeting to write back"))
+        event = self.show(event, info)
+        self._journal.linked(event.id)
+        return event
+
+    def show(self, event: Event, info: BlockInfo) -> Event:
+        """The event with the meeting's block and id written in (if it lacked them)."""
         properties = {MEETING_ID_PROPERTY: str(info.meeting_id)}
         if not _shows(event, info, properties):
             event = self._patch(event, insert_block(event.description, info), properties)
@@ -37,7 +43,6 @@ class EventSteps:
                 event.summary,
                 info.meeting_id,
             )
-        self._journal.linked(event.id)
         return event
 
     def remove_block(self, event: Event) -> Event:

@@ -27,6 +27,7 @@ from syncd.actions import (
     Rehost,
     RemoveBlock,
     Resolve,
+    ShowSeriesBlock,
     Update,
     WriteBack,
     describe,
@@ -145,6 +146,8 @@ class Executor:
                 self.meetings.resolve(event, action)
             case WriteBack(block=block):
                 progress.event = self.events.write_back(event, block or progress.block)
+            case ShowSeriesBlock(block=block):
+                progress.event = self.events.show(event, block)
             case RemoveBlock():
                 progress.event = self.events.remove_block(event)
             case Keep():

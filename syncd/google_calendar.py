@@ -138,6 +138,7 @@ class _WireEvent(_Wire):
     end: _WireTime | None = None
     recurrence: list[str] = Field(default_factory=list)
     recurring_event_id: str | None = Field(None, alias="recurringEventId")
+    original_start_time: _WireTime | None = Field(None, alias="originalStartTime")
     organizer: _WireOrganizer | None = None
     extended_properties: _WireProperties | None = Field(None, alias="extendedProperties")
 
@@ -175,6 +176,7 @@ def parse_event(calendar_id: str, item: Mapping[str, Any]) -> Event:
         end=_event_time(wire.end),
         recurrence=tuple(wire.recurrence),
         recurring_event_id=wire.recurring_event_id,
+        original_start=_event_time(wire.original_start_time),
         organizer_email=organizer.email if organizer else None,
         organizer_self=organizer.self_ if organizer else True,
         private_properties=dict(wire.extended_properties.private)
@@ -303,6 +305,27 @@ class GoogleCalendar:
             )
             if not page_token:
                 return
+
+    def instances(self, calendar_id: str, event_id: str) -> list[Event]:
+        """The series' instances, cancelled ones included."""
+        found: list[Event] = []
+        page_token: str | None = None
+        while True:
+
+            def list_page(service: Any, token: str | None = page_token) -> Any:
+                return service.events().instances(
+                    calendarId=calendar_id,
+                    eventId=event_id,
+                    showDeleted=True,
+                    maxResults=self._page_size,
+                    pageToken=token,
+                )
+
+            page = self._execute(list_page, calendar_id, f"list instances of {event_id!r}")
+            found += _readable(calendar_id, page.get("items", []))
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return found
 
     def probe(self, calendar_id: str) -> str | None:
         """Read one event to prove access; the calendar's time zone."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from syncd.description import plain_text, remove_block
-from syncd.domain import REMOVED, Event, MeetingSpec, reference_for
+from syncd.domain import Event, MeetingSpec, reference_for
 from syncd.tagging import strip_tag
 from syncd.timing import AllDayPolicy, meeting_time
 
@@ -111,7 +111,10 @@ def meeting_spec(event: Event, ctx: Context) -> MeetingSpec | None:
     if when is None:
         return None
     host = resolve_host(event, ctx)
-    notes = [n for n in (when.note, host.note) if n]
+    no_fixed_time = (
+        f"meeting has no fixed time: {when.no_fixed_time}" if when.no_fixed_time else None
+    )
+    notes = [n for n in (no_fixed_time, when.note, host.note) if n]
     return MeetingSpec(
         topic=topic_for(event, ctx.settings.tag),
         agenda=agenda_for(event, reference_for(event.calendar_id, event.id)),
@@ -122,6 +125,8 @@ def meeting_spec(event: Event, ctx: Context) -> MeetingSpec | None:
         timezone=when.timezone,
         settings=ctx.settings.zoom_settings,
         recurrence=when.recurrence,
-        occurrences=tuple((occurrence, REMOVED) for occurrence in when.skipped),
+        occurrences=when.occurrences,
+        zone=when.zone,
+        no_fixed_time=when.no_fixed_time,
         note="; ".join(notes) or None,
     )

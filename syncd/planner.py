@@ -24,11 +24,20 @@ from syncd.actions import (
     Rehost,
     RemoveBlock,
     Resolve,
+    ShowSeriesBlock,
     Update,
     WriteBack,
 )
 from syncd.description import find_block
-from syncd.domain import MEETING_ID_PROPERTY, Event, Link, LinkState, MeetingSpec, reference_for
+from syncd.domain import (
+    MEETING_ID_PROPERTY,
+    Event,
+    Link,
+    LinkState,
+    MeetingSpec,
+    MeetingType,
+    reference_for,
+)
 from syncd.meeting_spec import Context, meeting_spec, resolve_host
 from syncd.tagging import is_tagged
 from syncd.timing import has_ended, meeting_time
@@ -43,7 +52,7 @@ class EventState(enum.StrEnum):
     GONE = "gone"
     """Cancelled or deleted."""
     OCCURRENCE = "occurrence"
-    """One occurrence of a series: the series' link speaks for it."""
+    """One instance of a series: planned with the series' link, which speaks for it."""
 
 
 class LinkKind(enum.StrEnum):
@@ -221,6 +230,27 @@ def cancel(event: Event, link: Link | None, ctx: Context) -> Plan:
     return _plan(event, link, "cancelled", delete, Forget())
 
 
+def show_series_block(event: Event, link: Link | None, ctx: Context) -> Plan:
+    """An instance that Google keeps apart (moved, or with its own description) shows its
+    series' meeting too; the series' plan has already moved or deleted its occurrence."""
+    link = _require(link)
+    block = link.block
+    if event.cancelled or not event.organizer_self or block is None:
+        return _plan(event, link, "one occurrence of a series")
+    if find_block(event.description) == block:
+        return _plan(event, link, "one occurrence of a series, shows its meeting")
+    return _plan(event, link, "one occurrence of a series", ShowSeriesBlock(block))
+
+
+def needs_instances(event: Event, ctx: Context) -> bool:
+    """A series whose meeting has Zoom occurrences: its plan needs its instances, so that
+    the occurrences follow the instances cancelled or moved."""
+    if event_state(event, ctx) is not EventState.WANTED or not event.recurrence:
+        return False
+    when = meeting_time(event, ctx.calendar_zone, ctx.settings.all_day)
+    return when is not None and when.type is MeetingType.RECURRING_FIXED_TIME
+
+
 def _spec(event: Event, ctx: Context) -> MeetingSpec:
     spec = meeting_spec(event, ctx)
     if spec is None:  # event_state made sure the event has a meeting time
@@ -247,6 +277,8 @@ TABLE: dict[tuple[EventState, LinkKind], Rule] = {
     (_E.GONE, _L.MEETING): cancel,
     (_E.GONE, _L.KEPT): idle("cancelled, meeting kept"),
     **{(_E.OCCURRENCE, kind): idle("one occurrence of a series") for kind in LinkKind},
+    (_E.OCCURRENCE, _L.MEETING): show_series_block,
+    (_E.OCCURRENCE, _L.KEPT): show_series_block,
 }
 
 

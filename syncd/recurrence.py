@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,18 +69,20 @@ class _Inexpressible(Exception):
     pass
 
 
-def occurrence_id(start: datetime) -> str:
-    """Zoom's id for an occurrence: its start, in milliseconds since the epoch."""
-    return str(int(start.astimezone(UTC).timestamp() * 1000))
-
-
 def translate(lines: Sequence[str], start: datetime, zoom_zone: str) -> ExactSeries | NoFixedTime:
     """The Zoom recurrence for a series whose first instance starts at `start` (aware, in the
     event's zone) and whose `recurrence` lines are `lines`; Zoom expands it in `zoom_zone`."""
+    return _translate(tuple(lines), start, zoom_zone)
+
+
+@lru_cache(maxsize=4096)  # a pass asks several times per series (its state, its spec)
+def _translate(
+    lines: tuple[str, ...], start: datetime, zoom_zone: str
+) -> ExactSeries | NoFixedTime:
     try:
         rule, exdates = _split(lines)
         parts = _parts(rule)
-        zoom = _zoom_pattern(parts, start)
+        zoom = _zoom_pattern(parts, start, _day_shift(start, zoom_zone))
         starts = _expand(parts, start, MAX_OCCURRENCES + 1)
     except _Inexpressible as exc:
         return NoFixedTime(str(exc))
@@ -176,8 +179,15 @@ def _zoom_day(weekday: int) -> int:
 
 
 # -- the pattern ---------------------------------------------------------------------------------
-def _zoom_pattern(parts: dict[str, str], start: datetime) -> dict[str, Any]:
-    """Zoom's recurrence without its end, or _Inexpressible."""
+def _day_shift(start: datetime, zoom_zone: str) -> int:
+    """By how many days the date in the zone Zoom is sent differs from the event's own at
+    its start (Monday 10:00 in Kiritimati is Sunday in UTC): Zoom's days are that zone's."""
+    return (start.astimezone(ZoneInfo(zoom_zone)).date() - start.date()).days
+
+
+def _zoom_pattern(parts: dict[str, str], start: datetime, shift: int) -> dict[str, Any]:
+    """Zoom's recurrence without its end, its days `shift`ed into the zone Zoom is sent;
+    or _Inexpressible."""
     freq = parts.get("FREQ")
     interval = _number(parts, "INTERVAL", 1)
     days = _byday(parts)
@@ -192,10 +202,11 @@ def _zoom_pattern(parts: dict[str, str], start: datetime) -> dict[str, Any]:
             raise _Inexpressible("a weekly rule limited to days of the month")
         if any(ordinal is not None for ordinal, _ in days):
             raise _Inexpressible("a weekly rule with numbered weekdays")
-        weekdays = sorted({_zoom_day(day) for _, day in days} or {_zoom_day(start.weekday())})
+        local = {day for _, day in days} or {start.weekday()}
+        weekdays = sorted(_zoom_day((day + shift) % 7) for day in local)
         return _with_interval(WEEKLY, interval) | {"weekly_days": ",".join(map(str, weekdays))}
     if freq == "MONTHLY":
-        return _with_interval(MONTHLY, interval) | _monthly(parts, days, start)
+        return _with_interval(MONTHLY, interval) | _monthly(parts, days, start, shift)
     raise _Inexpressible(f"FREQ={freq} (Zoom repeats daily, weekly or monthly)")
 
 
@@ -209,7 +220,7 @@ def _with_interval(kind: int, interval: int) -> dict[str, Any]:
 
 
 def _monthly(
-    parts: dict[str, str], days: list[tuple[int | None, int]], start: datetime
+    parts: dict[str, str], days: list[tuple[int | None, int]], start: datetime, shift: int
 ) -> dict[str, Any]:
     if days and "BYMONTHDAY" in parts:
         raise _Inexpressible("a monthly rule by weekday and day of the month at once")
@@ -221,14 +232,16 @@ def _monthly(
             raise _Inexpressible(f"every {DAYS[weekday]} of the month")
         if ordinal not in MONTHLY_WEEKS:
             raise _Inexpressible(f"weekday ordinal {ordinal} (Zoom knows 1 to 4 and -1)")
-        return {"monthly_week": ordinal, "monthly_week_day": _zoom_day(weekday)}
+        return {"monthly_week": ordinal, "monthly_week_day": _zoom_day((weekday + shift) % 7)}
     month_days = parts.get("BYMONTHDAY", str(start.day)).split(",")
     if len(month_days) > 1:
         raise _Inexpressible("several days a month")
     day = _number({"BYMONTHDAY": month_days[0]}, "BYMONTHDAY", start.day)
     if not 1 <= day <= 31:
         raise _Inexpressible(f"BYMONTHDAY={day} (counted from the month's end)")
-    return {"monthly_day": day}
+    if not 1 <= day + shift <= 31:
+        raise _Inexpressible("a day of the month that is in another month where Zoom shows it")
+    return {"monthly_day": day + shift}
 
 
 # -- the series' own occurrences -----------------------------------------------------------------

@@ -5,15 +5,48 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from syncd.domain import Link, MeetingType
 from syncd.store import Store
+from syncd.zoom_schedule import next_start
 
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def collect(store: Store) -> dict[str, Any]:
+def _meeting(link: Link, now: datetime) -> dict[str, Any]:
+    """One link's meeting: what it is and when it next starts, in UTC and the event's zone."""
+    spec = link.made_from
+    start = next_start(spec, now) if spec else None
+    zone = (spec.zone or spec.timezone) if spec else None
+    local = start.astimezone(ZoneInfo(zone)) if start and zone else None
+    if spec is None:
+        schedule = None
+    elif spec.type is MeetingType.RECURRING_FIXED_TIME:
+        schedule = "series"
+    elif spec.type is MeetingType.RECURRING_NO_FIXED_TIME:
+        schedule = "no fixed time"
+    else:
+        schedule = "one-off"
+    return {
+        "calendar_id": link.calendar_id,
+        "event_id": link.event_id,
+        "topic": spec.topic if spec else None,
+        "meeting_id": link.meeting_id,
+        "state": str(link.state),
+        "host": link.host,
+        "schedule": schedule,
+        "no_fixed_time": spec.no_fixed_time if spec else None,
+        "zone": zone,
+        "next_start": _when(start),
+        "next_start_local": _when(local),
+    }
+
+
+def collect(store: Store, now: datetime | None = None) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
     links = store.all_links()
     return {
         "calendars": [
@@ -30,6 +63,7 @@ def collect(store: Store) -> dict[str, Any]:
             for c in store.calendars()
         ],
         "links": dict(sorted(Counter(str(link.state) for link in links).items())),
+        "meetings": [_meeting(link, now) for link in links if link.meeting_id is not None],
         "queued": [
             {
                 "calendar_id": link.calendar_id,
@@ -59,12 +93,25 @@ def render(report: dict[str, Any], now: datetime | None = None) -> str:
     if not report["calendars"]:
         lines.append("(no pass has run yet)")
     counts = ", ".join(f"{n} {state}" for state, n in report["links"].items()) or "none"
-    lines += ["", f"Meetings: {counts}", f"Events with work left: {len(report['queued'])}"]
+    lines += ["", f"Meetings: {counts}"]
+    lines += [f"  {_meeting_line(item)}" for item in report["meetings"]]
+    lines += [f"Events with work left: {len(report['queued'])}"]
     lines += [
         f"  {item['calendar_id']}/{item['event_id']}: {_work_left(item)}"
         for item in report["queued"]
     ]
     return "\n".join(lines)
+
+
+def _meeting_line(item: dict[str, Any]) -> str:
+    where = f"{item['calendar_id']}/{item['event_id']} {item['topic'] or ''!r}"
+    what = f"meeting {item['meeting_id']} ({item['state']}, host {item['host']})"
+    if item["schedule"] == "no fixed time":
+        return f"{where}: {what}, no fixed time: {item['no_fixed_time']}"
+    if item["next_start"] is None:
+        return f"{where}: {what}, {item['schedule'] or 'schedule unknown'}, no start ahead"
+    when = f"next {item['next_start_local']} {item['zone']} ({item['next_start']} UTC)"
+    return f"{where}: {what}, {item['schedule']}, {when}"
 
 
 def _work_left(item: dict[str, Any]) -> str:

@@ -7,11 +7,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from syncd.domain import Event, MeetingType
-from syncd.recurrence import NoFixedTime, occurrence_id, translate
-from syncd.zoom_zones import zoom_zone
+from syncd.domain import REMOVED, Event, MeetingType, OccurrenceChange
+from syncd.recurrence import ExactSeries, NoFixedTime, translate
+from syncd.zoom_schedule import occurrence_id
+from syncd.zoom_zones import is_known_zone, zoom_zone
 
 
 class AllDayPolicy(enum.StrEnum):
@@ -26,8 +27,12 @@ class MeetingTime:
     duration: int | None = None
     timezone: str | None = None
     recurrence: tuple[tuple[str, Any], ...] | None = None
-    skipped: tuple[str, ...] = ()
-    """Occurrence ids of a series that an EXDATE removes."""
+    occurrences: tuple[tuple[str, OccurrenceChange], ...] = ()
+    """A series' occurrences that are not as its rule has them, by Zoom occurrence id."""
+    zone: str | None = None
+    """The event's own zone (`timezone` is the one Zoom is sent)."""
+    no_fixed_time: str | None = None
+    """Why the meeting has no fixed time."""
     note: str | None = None
 
 
@@ -37,16 +42,6 @@ NO_FIXED_TIME = MeetingType.RECURRING_NO_FIXED_TIME
 def zoom_utc(instant: datetime) -> str:
     """Zoom's unambiguous form: UTC with `Z`, whole seconds."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def is_known_zone(name: str | None) -> bool:
-    if not name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def display_zone(event: Event, calendar_zone: str | None) -> str:
@@ -78,24 +73,24 @@ def meeting_time(
     if event.start.all_day:
         if all_day is AllDayPolicy.SKIP:
             return None
-        return MeetingTime(
-            NO_FIXED_TIME, timezone=shown.name, note="all-day event: meeting has no fixed time"
-        )
+        why = "an all-day event"
+        return MeetingTime(NO_FIXED_TIME, timezone=shown.name, zone=zone, no_fixed_time=why)
     assert event.start.date_time is not None and event.end.date_time is not None
     duration = duration_minutes(event.start.date_time, event.end.date_time)
     if event.recurrence:
         start = event.start.date_time.astimezone(ZoneInfo(zone))
         series = translate(event.recurrence, start, shown.name)
         if isinstance(series, NoFixedTime):
-            note = f"recurring series: meeting has no fixed time: {series.reason}"
-            return MeetingTime(NO_FIXED_TIME, timezone=shown.name, note=note)
+            why = f"a series Zoom cannot express: {series.reason}"
+            return MeetingTime(NO_FIXED_TIME, timezone=shown.name, zone=zone, no_fixed_time=why)
         return MeetingTime(
             MeetingType.RECURRING_FIXED_TIME,
             start_time=zoom_utc(series.starts[0]),
             duration=duration,
             timezone=shown.name,
             recurrence=series.recurrence,
-            skipped=tuple(occurrence_id(start) for start in series.skipped),
+            occurrences=_occurrences(event, series, duration),
+            zone=zone,
             note=shown.note,
         )
     return MeetingTime(
@@ -103,8 +98,32 @@ def meeting_time(
         start_time=zoom_utc(event.start.date_time),
         duration=duration,
         timezone=shown.name,
+        zone=zone,
         note=shown.note,
     )
+
+
+def _occurrences(
+    event: Event, series: ExactSeries, duration: int
+) -> tuple[tuple[str, OccurrenceChange], ...]:
+    """The occurrences an EXDATE removes, and the instances cancelled or moved."""
+    changed = {occurrence_id(start): REMOVED for start in series.skipped}
+    rule = set(series.starts)
+    for instance in event.instances:
+        original = instance.original_start.date_time if instance.original_start else None
+        if original is None or original.astimezone(UTC) not in rule:
+            continue
+        start, end = instance.start, instance.end
+        if instance.cancelled or start is None or end is None or start.date_time is None:
+            changed[occurrence_id(original)] = REMOVED
+            continue
+        assert end.date_time is not None
+        own = OccurrenceChange(
+            zoom_utc(start.date_time), duration_minutes(start.date_time, end.date_time)
+        )
+        if own != OccurrenceChange(zoom_utc(original), duration):
+            changed[occurrence_id(original)] = own
+    return tuple(sorted(changed.items()))
 
 
 def has_ended(event: Event, now: datetime) -> bool:

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syncd.domain import MeetingSpec
+
 DAILY, WEEKLY, MONTHLY = 1, 2, 3
 MAX_INTERVAL = {DAILY: 90, WEEKLY: 12, MONTHLY: 3}
 MAX_OCCURRENCES = 60
@@ -54,6 +56,33 @@ READINGS = tuple(
     )
 )
 """Every reading, Zoom's most likely (the default) first."""
+
+
+def occurrence_id(start: datetime) -> str:
+    """Zoom's id for an occurrence: its start, in milliseconds since the epoch."""
+    return str(int(start.astimezone(UTC).timestamp() * 1000))
+
+
+def next_start(spec: MeetingSpec, now: datetime) -> datetime | None:
+    """When the meeting made from `spec` next starts (or started, if it is on now); None
+    without a fixed time or once it is over. A series' occurrences as Zoom has them: its
+    rule's, less those deleted, moved ones where they were moved."""
+    first = parse_utc(spec.start_time)
+    if first is None or spec.timezone is None:
+        return None
+    if spec.recurrence is None:
+        return first if first + timedelta(minutes=spec.duration or 0) > now else None
+    changed = dict(spec.occurrences)
+    for start in occurrence_starts(dict(spec.recurrence), first, spec.timezone):
+        change = changed.get(occurrence_id(start))
+        if change is not None and change.removed:
+            continue
+        if change is not None:
+            start = parse_utc(change.start_time) or start
+        minutes = (change.duration if change else None) or spec.duration or 0
+        if start + timedelta(minutes=minutes) > now:
+            return start
+    return None
 
 
 def parse_utc(text: object) -> datetime | None:

@@ -36,20 +36,31 @@ class ZoneChoice:
     """Why it is not the event's own zone (logged)."""
 
 
-@cache
-def zoom_zone(name: str) -> ZoneChoice:
-    """The Zoom-listed zone to send for the IANA zone `name`."""
-    if name in zoom_zones():
-        return ZoneChoice(name)
+def is_known_zone(name: str | None) -> bool:
+    """A zone of the tz database (a directory's name, say "Europe", is not)."""
+    if not name:
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneChoice(FALLBACK, f"time zone {name!r} is unknown; Zoom shows UTC")
-    area = name.partition("/")[0]
-    listed = sorted(zoom_zones(), key=lambda c: (not c.startswith(f"{area}/"), "/" not in c, c))
-    same = [c for c in listed if _tzif(c) == _tzif(name)] or [
-        c for c in listed if _looks_alike(name, c) and _transitions(name) == _transitions(c)
-    ]
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+@cache
+def zoom_zone(name: str) -> ZoneChoice:
+    """The Zoom-listed zone to send for the IANA zone `name`: itself, else the listed zone
+    with the same compiled rules (an alias), else one with the same offsets from 2000 to 2040
+    that agrees longest before (Europe/Jersey is sent as Europe/London, not Europe/Dublin)."""
+    if name in zoom_zones():
+        return ZoneChoice(name)
+    if not is_known_zone(name):
+        return ZoneChoice(FALLBACK, f"time zone {name[:64]!r} is unknown; Zoom shows UTC")
+    listed = sorted(zoom_zones())
+    same = [c for c in listed if _tzif(c) == _tzif(name)] or sorted(
+        (c for c in listed if _looks_alike(name, c) and _transitions(name) == _transitions(c)),
+        key=lambda c: -_agreement_before(name, c),
+    )
     if same:
         return ZoneChoice(same[0], f"time zone {name} is sent to Zoom as {same[0]}")
     return ZoneChoice(FALLBACK, f"Zoom does not know time zone {name}; it shows UTC")
@@ -78,6 +89,14 @@ def _looks_alike(one: str, other: str) -> bool:
         _offset(one, start + k * step) == _offset(other, start + k * step)
         for k in range(_QUICK_SAMPLES)
     )
+
+
+def _agreement_before(one: str, other: str) -> int:
+    """At how many of two samples a year, 1900 to 2000, the zones have the same offset."""
+    samples = (
+        datetime(year, month, 15, tzinfo=UTC) for year in range(1900, 2000) for month in (1, 7)
+    )
+    return sum(_offset(one, moment) == _offset(other, moment) for moment in samples)
 
 
 @cache

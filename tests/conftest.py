@@ -30,6 +30,7 @@ GOOGLE_METHODS = {
     "events.list": "calendar.events.list",
     "events.get": "calendar.events.get",
     "events.patch": "calendar.events.patch",
+    "events.instances": "calendar.events.instances",
 }
 
 

@@ -184,6 +184,15 @@ class FakeCalendar:
     def get_event(self, calendar_id: str, event_id: str) -> Event:
         return self.faults.run("get_event", lambda: self._live(calendar_id, event_id))
 
+    def instances(self, calendar_id: str, event_id: str) -> list[Event]:
+        """A series' exceptions only (the instances that differ from its rule): all that
+        syncd reads them for."""
+
+        def exceptions() -> list[Event]:
+            return [e for e in self.events(calendar_id) if e.recurring_event_id == event_id]
+
+        return self.faults.run("instances", exceptions)
+
     def patch_event(
         self, event: Event, *, description: str, private_properties: Mapping[str, str | None]
     ) -> Event:

@@ -116,6 +116,7 @@ class GoogleCalendarSim(SimServer):
             Rule(events, methods=["POST"], endpoint="events.insert"),
             Rule(f"{events}/<eventId>", methods=["GET"], endpoint="events.get"),
             Rule(f"{events}/<eventId>", methods=["PATCH"], endpoint="events.patch"),
+            Rule(f"{events}/<eventId>/instances", methods=["GET"], endpoint="events.instances"),
         ]
 
     def error_body(self, status: int, message: str) -> Any:
@@ -132,6 +133,20 @@ class GoogleCalendarSim(SimServer):
     def on_events_get(self, request: Request, calendarId: str, eventId: str) -> Response:
         self._oauth.check(request.headers.get("Authorization"))
         return _event_response(self._store.get(calendarId, eventId))
+
+    def on_events_instances(self, request: Request, calendarId: str, eventId: str) -> Response:
+        self._oauth.check(request.headers.get("Authorization"))
+        token = request.args.get("pageToken", "0")
+        if not token.isdigit():
+            raise invalid("Invalid page token value.", "pageToken")
+        page = self._store.instances_page(
+            calendarId,
+            eventId,
+            show_deleted=request.args.get("showDeleted") == "true",
+            max_results=_max_results(request.args.get("maxResults")),
+            offset=int(token),
+        )
+        return self.json_response(200, page)
 
     def on_events_patch(self, request: Request, calendarId: str, eventId: str) -> Response:
         self._oauth.check(request.headers.get("Authorization"))

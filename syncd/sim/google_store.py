@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
+from syncd.sim.google_instances import instances
 from syncd.sim.google_listing import ListQuery, listed, matches
 from syncd.sim.google_wire import (
     GoogleError,
@@ -253,6 +254,30 @@ class CalendarStore:
         if event is None:
             raise not_found()
         return event
+
+    def instances_page(
+        self, calendar_id: str, event_id: str, *, show_deleted: bool, max_results: int, offset: int
+    ) -> dict[str, Any]:
+        """One page of events.instances (the page token is the offset)."""
+        with self._lock:
+            cal = self._calendar(calendar_id)
+            master = self._event(cal, event_id)
+            exceptions = [e for e in cal.events.values() if e.get("recurringEventId") == event_id]
+            found = instances(
+                master,
+                exceptions,
+                cal.time_zone,
+                show_deleted=show_deleted,
+                limit=offset + max_results + 1,
+            )
+            page: dict[str, Any] = {
+                "kind": "calendar#events",
+                "timeZone": cal.time_zone,
+                "items": found[offset : offset + max_results],
+            }
+            if len(found) > offset + max_results:
+                page["nextPageToken"] = str(offset + max_results)
+            return page
 
     def list_page(self, calendar_id: str, query: ListQuery) -> dict[str, Any]:
         """One page of events.list; the first page snapshots the whole result."""

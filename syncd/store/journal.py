@@ -35,18 +35,20 @@ def _made_from(row: LinkRow) -> MeetingSpec | None:
         duration=row.duration,
         timezone=row.timezone,
         settings=tuple(sorted(settings.items())),
-        **_series(row.series),
+        **_schedule(row.schedule),
     )
 
 
-def _series(text: str | None) -> dict[str, Any]:
-    """A series' recurrence and changed occurrences, as `_series_json` wrote them."""
+def _schedule(text: str | None) -> dict[str, Any]:
+    """The spec's schedule fields, as `_schedule_json` wrote them."""
     if not text:
         return {}
     data = json.loads(text)
     recurrence = data.get("recurrence")
     occurrences = data.get("occurrences", {})
     return {
+        "zone": data.get("zone"),
+        "no_fixed_time": data.get("no_fixed_time"),
         "recurrence": tuple(sorted(recurrence.items())) if recurrence else None,
         "occurrences": tuple(
             (key, OccurrenceChange(*(value or ()))) for key, value in sorted(occurrences.items())
@@ -54,22 +56,26 @@ def _series(text: str | None) -> dict[str, Any]:
     }
 
 
-def _series_json(spec: MeetingSpec) -> str | None:
-    if spec.recurrence is None and not spec.occurrences:
-        return None
+def _schedule_json(spec: MeetingSpec) -> str:
     occurrences = {
         key: None if change.removed else [change.start_time, change.duration]
         for key, change in spec.occurrences
     }
     recurrence = dict(spec.recurrence) if spec.recurrence is not None else None
-    return json.dumps({"recurrence": recurrence, "occurrences": occurrences}, sort_keys=True)
+    schedule = {
+        "zone": spec.zone,
+        "no_fixed_time": spec.no_fixed_time,
+        "recurrence": recurrence,
+        "occurrences": occurrences,
+    }
+    return json.dumps(schedule, sort_keys=True)
 
 
 def _remember(row: LinkRow, host: str, spec: MeetingSpec | None) -> None:
     row.host = host
     if spec is None:
         row.topic = row.agenda = row.start_time = row.timezone = row.settings = None
-        row.series = None
+        row.schedule = None
         row.meeting_type = row.duration = None
         return
     row.topic = spec.topic
@@ -79,7 +85,7 @@ def _remember(row: LinkRow, host: str, spec: MeetingSpec | None) -> None:
     row.duration = spec.duration
     row.timezone = spec.timezone
     row.settings = json.dumps(dict(spec.settings), sort_keys=True) if spec.settings else None
-    row.series = _series_json(spec)
+    row.schedule = _schedule_json(spec)
 
 
 def _link(row: LinkRow) -> Link:

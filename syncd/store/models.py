@@ -96,8 +96,9 @@ class LinkRow(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     settings: Mapped[str | None] = mapped_column(Text)
     """JSON object of the `[zoom.settings]` the meeting was made with."""
-    series: Mapped[str | None] = mapped_column(Text)
-    """JSON object of a series meeting's recurrence and changed occurrences."""
+    schedule: Mapped[str | None] = mapped_column(Text)
+    """JSON object: the event's zone, why the meeting has no fixed time, and a series'
+    recurrence and changed occurrences."""
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replaced_meeting_id: Mapped[int | None] = mapped_column(BigInteger)
     """A meeting a re-host replaced, deleted once the new one is written back."""

@@ -923,7 +923,7 @@ def test_a_calendar_that_answers_403_is_skipped_and_the_other_still_syncs(
     )
 
 
-def test_a_cancelled_occurrence_leaves_the_series_meeting_alone(google_sim, zoom_sim, make_app):
+def test_a_cancelled_occurrence_deletes_that_occurrence_only(google_sim, zoom_sim, make_app):
     series = put(google_sim, summary="Standup #zoom", recurrence=["RRULE:FREQ=DAILY;COUNT=5"])
     app = make_app()
     synced(app)
@@ -943,8 +943,13 @@ def test_a_cancelled_occurrence_leaves_the_series_meeting_alone(google_sim, zoom
 
     synced(app)
 
-    assert zoom_writes(zoom_sim) == 0
-    assert zoom_sim.meetings() == [meeting]
+    (delete,) = zoom_sim.calls("meetings.delete")
+    occurrence = str(int(datetime.fromisoformat(second).timestamp() * 1000))
+    assert delete.query["occurrence_id"] == [occurrence]
+    (after,) = zoom_sim.meetings()
+    assert after["id"] == meeting["id"]
+    deleted = [o["occurrence_id"] for o in after["occurrences"] if o["status"] == "deleted"]
+    assert deleted == [occurrence]
     assert link_of(app, series).state is LinkState.LINKED
 
 

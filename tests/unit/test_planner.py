@@ -17,6 +17,7 @@ from syncd.actions import (
     Rehost,
     RemoveBlock,
     Resolve,
+    ShowSeriesBlock,
     Update,
     WriteBack,
 )
@@ -121,8 +122,19 @@ EXPECTED = {
     (G, C): (Resolve(REF, "me", SENT, delete=True),),
     (G, M): (Delete(INFO.meeting_id, "event cancelled"), Forget()),
     (G, K): (),
-    **{(OC, kind): () for kind in LinkKind},
+    **{(OC, kind): () for kind in (N, P, C)},
+    # An instance Google keeps apart (own description) shows its series' block too.
+    (OC, M): (ShowSeriesBlock(INFO),),
+    (OC, K): (ShowSeriesBlock(INFO),),
 }
+
+
+def test_an_instance_that_shows_the_block_or_is_cancelled_gets_nothing():
+    series = LINKS[LinkKind.MEETING]
+    instance = EVENTS[EventState.OCCURRENCE]
+    assert plan(shown(instance), series, CTX).actions == ()
+    cancelled = replace(instance, status="cancelled")
+    assert plan(cancelled, series, CTX).actions == ()
 
 
 def test_the_table_covers_every_pair():

@@ -19,8 +19,8 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from syncd.recurrence import ExactSeries, NoFixedTime, occurrence_id, series_starts, translate
-from syncd.zoom_schedule import MAX_INTERVAL, READINGS, occurrence_starts
+from syncd.recurrence import ExactSeries, NoFixedTime, series_starts, translate
+from syncd.zoom_schedule import MAX_INTERVAL, READINGS, occurrence_id, occurrence_starts
 from syncd.zoom_zones import zoom_zone
 
 
@@ -182,6 +182,13 @@ CASES = [
         Fallback("Zoom could schedule other times (weeks from Sunday"),
         id="fortnightly-sunday-monday-week-start-ambiguous-falls-back",
     ),
+    pytest.param(
+        ["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=SU,MO;WKST=SU;COUNT=6"],
+        at(BERLIN, 2026, 1, 4, 10),
+        BERLIN,
+        Fallback("Zoom could schedule other times (weeks from Monday"),
+        id="fortnightly-sunday-monday-weeks-from-sunday-falls-back",
+    ),
     # MONTHLY by day of the month
     pytest.param(
         ["RRULE:FREQ=MONTHLY;BYMONTHDAY=15;COUNT=6"],
@@ -314,6 +321,13 @@ CASES = [
         BERLIN,
         {"type": 1, "repeat_interval": 1, "end_date_time": "2026-03-10T09:00:00Z"},
         id="until-a-date",
+    ),
+    pytest.param(
+        ["RRULE:FREQ=DAILY;UNTIL=20260310"],
+        at("Asia/Tokyo", 2026, 3, 1, 8),
+        "Asia/Tokyo",
+        {"type": 1, "repeat_interval": 1, "end_date_time": "2026-03-09T23:00:00Z"},
+        id="until-a-date-ends-with-that-day-where-the-event-is",
     ),
     pytest.param(
         ["RRULE:FREQ=DAILY;UNTIL=20260310T100000"],
@@ -483,8 +497,9 @@ CASES = [
         ["RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=10"],
         at("Pacific/Kiritimati", 2026, 3, 2, 10),
         "UTC",
-        Fallback("Zoom would expand it in UTC, where its times differ"),
-        id="kiritimati-sent-as-utc-sunday-there-falls-back",
+        # Monday 10:00 in Kiritimati (+14) is Sunday 20:00 in UTC: Zoom's day is Sunday (1).
+        {"type": 2, "repeat_interval": 1, "weekly_days": "1", "end_times": 10},
+        id="kiritimati-sent-as-utc-sunday-there",
     ),
 ]
 
@@ -506,16 +521,22 @@ def test_the_table_is_big_enough():
     assert len({case.id for case in CASES}) == len(CASES)
 
 
-def test_a_weekly_series_keeps_its_wall_time_across_dst():
-    start = at(NEW_YORK, 2026, 3, 3, 9)
-    result = translate(["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=3"], start, NEW_YORK)
+@pytest.mark.parametrize(
+    ("rule", "start", "utc_hours"),
+    [
+        ("FREQ=WEEKLY;BYDAY=TU;COUNT=3", at(NEW_YORK, 2026, 3, 3, 9), [14, 13, 13]),
+        ("FREQ=WEEKLY;BYDAY=FR;COUNT=3", at(BERLIN, 2026, 10, 16, 10), [8, 8, 9]),
+    ],
+    ids=["new-york-spring-forward", "berlin-fall-back"],
+)
+def test_a_weekly_series_keeps_its_wall_time_across_dst(rule, start, utc_hours):
+    zone = str(start.tzinfo)
+    result = translate([f"RRULE:{rule}"], start, zone)
     assert isinstance(result, ExactSeries)
-    expected = [
-        datetime(2026, 3, 3, 14, tzinfo=UTC),
-        *(datetime(2026, 3, d, 13, tzinfo=UTC) for d in (10, 17)),
-    ]
-    assert list(result.starts) == expected
-    assert occurrence_starts(dict(result.recurrence), result.starts[0], NEW_YORK) == expected
+    scheduled = occurrence_starts(dict(result.recurrence), result.starts[0], zone)
+    assert scheduled == list(result.starts)
+    assert [s.hour for s in scheduled] == utc_hours
+    assert {s.astimezone(start.tzinfo).time() for s in scheduled} == {start.time()}
 
 
 def test_an_exdate_skips_exactly_its_occurrence():
@@ -576,7 +597,7 @@ def series(draw: st.DrawFn) -> Series:
     interval = draw(st.one_of(st.just(1), st.integers(1, MAX_INTERVAL[FREQS[freq]])))
     parts = [f"FREQ={freq}", f"INTERVAL={interval}"]
     month_day = start.day
-    if freq == "WEEKLY" and draw(st.booleans()):
+    if freq in ("DAILY", "WEEKLY") and draw(st.booleans()):
         days = draw(
             st.sets(st.sampled_from(("MO", "TU", "WE", "TH", "FR", "SA", "SU")), min_size=1)
         )

@@ -17,6 +17,7 @@ def report(lease_until: str, queued: list[dict]) -> dict:
             }
         ],
         "links": {"linked": 3},
+        "meetings": [],
         "queued": queued,
     }
 

@@ -1,4 +1,5 @@
-"""Links keep a series meeting's recurrence and the occurrences changed from its rule.
+"""Links keep their meeting's schedule: the event's zone, why it has no fixed time, and a
+series' recurrence and the occurrences changed from its rule.
 
 Revision ID: 0003
 Revises: 0002
@@ -16,9 +17,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("links") as batch:
-        batch.add_column(sa.Column("series", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("schedule", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("links") as batch:
-        batch.drop_column("series")
+        batch.drop_column("schedule")
