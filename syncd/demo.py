@@ -80,6 +80,14 @@ def seed(google: GoogleCalendarSim, today: datetime) -> None:
                 **_timed(tomorrow, 9, 15, "America/New_York"),
             },
         ),
+        (
+            TEAM,
+            {
+                "summary": "Open office hours #zoom",
+                "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU,TH"],  # no end: Zoom holds 60 at most
+                **_timed(tomorrow, 16, 60, "America/New_York"),
+            },
+        ),
         (TEAM, {"summary": "1:1 (no video)", **_timed(tomorrow, 11, 30, "America/New_York")}),
     ]
     for calendar_id, event in samples:
@@ -112,7 +120,9 @@ def _event_time(event: dict[str, Any]) -> str:
 def _meeting_time(meeting: dict[str, Any]) -> str:
     if not meeting.get("start_time"):
         return f"no fixed time, {meeting.get('timezone')}"
-    return f"{meeting['start_time']}, {meeting['duration']} min, shown in {meeting['timezone']}"
+    when = f"{meeting['start_time']}, {meeting['duration']} min, shown in {meeting['timezone']}"
+    occurrences = meeting.get("occurrences")
+    return f"{when}, {len(occurrences)} occurrences" if occurrences else when
 
 
 def _show_events(google: GoogleCalendarSim, zoom: ZoomSim) -> None:

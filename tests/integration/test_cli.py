@@ -185,9 +185,10 @@ def test_demo_runs_end_to_end(syncd):
     result = syncd("demo")
     assert result.returncode == 0, result.stderr
     first, _, after_edits = result.stdout.partition("The users edit")
-    assert first.count("/j/") == 5
+    assert first.count("/j/") == 6
+    assert "shown in America/New_York, 10 occurrences" in first  # the daily standup, exact
     assert "Second pass: 0 Zoom requests, 0 event writes" in first
-    assert after_edits.count("/j/") == 4  # the untagged event lost its meeting
+    assert after_edits.count("/j/") == 5  # the untagged event lost its meeting
     assert "meetings.update 2, meetings.delete 1, meetings.create 0; 1 event write" in after_edits
 
 
