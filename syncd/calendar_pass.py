@@ -240,7 +240,9 @@ class CalendarPass:
                 instances = self.google.instances(self.calendar_id, event.id)
             except EventGone:
                 instances = []
-            except GoogleUnavailable as exc:
+            except GoogleAuthError:
+                raise
+            except GoogleError as exc:  # this series waits; the calendar's pass goes on
                 self.runner.queue(self.calendar_id, event.id, exc)
                 return None
             event = replace(event, instances=tuple(instances))

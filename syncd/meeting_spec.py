@@ -14,6 +14,9 @@ from syncd.domain import Event, MeetingSpec, reference_for
 from syncd.tagging import strip_tag
 from syncd.timing import AllDayPolicy, meeting_time
 
+PLANNING_VERSION = 2
+"""Raised when syncd plans existing events differently (2: exact recurring meetings): the next
+pass then plans every event again, as after a change of the config."""
 TOPIC_LIMIT = 200
 AGENDA_LIMIT = 2000
 
@@ -52,6 +55,7 @@ def settings_fingerprint(settings: Settings, users_known: bool = True) -> str:
     the Zoom account's users could be listed (meetings made "for now" under the fallback
     move to their organizers once they can). Then every event is planned again."""
     shaping = (
+        PLANNING_VERSION,
         settings.tag.lower(),
         settings.host,
         settings.host_fallback,

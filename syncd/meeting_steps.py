@@ -27,6 +27,7 @@ from syncd.zoom import (
 )
 from syncd.zoom_body import occurrence_changes, update_body
 from syncd.zoom_health import ZoomHealth
+from syncd.zoom_schedule import from_next
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,7 +72,8 @@ class MeetingSteps:
         self._journal.check()
         self._journal.begin_create(event.id, reference, spec.host, replaces)
         try:
-            meeting = self._zoom_call(lambda: self._zoom.create_meeting(spec), spec.host)
+            sent = from_next(spec, self._journal.now())
+            meeting = self._zoom_call(lambda: self._zoom.create_meeting(sent), spec.host)
         except StepFailed as failure:
             cause = failure.cause
             failure.create_refused = not (
@@ -91,8 +93,9 @@ class MeetingSteps:
             spec.host,
             f"; {spec.note}" if spec.note else "",
         )
-        _check_zoom_kept_the_time(spec, meeting)
-        self.change_occurrences(event, meeting.id, spec, occurrence_changes(None, spec, True))
+        _check_zoom_kept_the_time(sent, meeting)
+        changes = occurrence_changes(None, spec, True, self._journal.now())
+        self.change_occurrences(event, meeting.id, spec, changes)
         return block_of_meeting(meeting)
 
     def _forgotten(self, host: str, reference: str) -> Meeting | None:
@@ -202,9 +205,23 @@ class MeetingSteps:
             return
         for occurrence, change in changes:
             self._journal.check()
-            found = self._zoom_call(
-                partial(self._change_occurrence, meeting_id, occurrence, change), spec.host
-            )
+            try:
+                found = self._zoom_call(
+                    partial(self._change_occurrence, meeting_id, occurrence, change), spec.host
+                )
+            except StepFailed as failure:
+                if not isinstance(failure.cause, ZoomRejected):
+                    raise
+                # Retrying cannot help, and must not hold up the series' other occurrences.
+                log.warning(
+                    "event %s %r: meeting %s: Zoom refused to change occurrence %s: %s",
+                    where(event),
+                    event.summary,
+                    meeting_id,
+                    occurrence,
+                    failure,
+                )
+                continue
             log.info(
                 "event %s %r: meeting %s: occurrence %s %s%s",
                 where(event),
@@ -228,8 +245,9 @@ class MeetingSteps:
             if not _meeting_gone(failure):
                 raise
             return self.create(event, action.spec, action.reference)
-        changes = update_body(_as_made_from(meeting, action.spec), action.spec)
-        occurrences = tuple(occurrence_changes(None, action.spec, rescheduled=True))
+        now = self._journal.now()
+        changes = update_body(_as_made_from(meeting, action.spec), action.spec, now)
+        occurrences = tuple(occurrence_changes(None, action.spec, True, now))
         if not changes and not occurrences:
             self._journal.updated(event.id, action.spec)
             return None

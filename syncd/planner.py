@@ -164,17 +164,17 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
     if link.host is not None and not resolve_host(event, ctx).known:
         spec = replace(spec, host=link.host)  # who should host is unknown: leave it be
     if link.host is not None and spec.host.lower() != link.host.lower():
-        changes = update_body(link.made_from, spec)
+        changes = update_body(link.made_from, spec, ctx.now)
         move = {"schedule_for": spec.host} | changes if spec.host != "me" else None
-        occurrences = occurrences_after(link.made_from, spec, changes)
+        occurrences = occurrences_after(link.made_from, spec, changes, ctx.now)
         rehost = Rehost(meeting_id, spec, link.reference, link.host, move, occurrences)
         drop = DropReplaced(meeting_id)  # if Zoom would not move it and a new one was made
         return _plan(event, link, "host changed", rehost, WriteBack(), drop, note=spec.note)
     if link.made_from is None:
         reconcile = Reconcile(meeting_id, spec, link.reference)
         return _plan(event, link, "made from what is unknown", reconcile, WriteBack())
-    changes = update_body(link.made_from, spec)
-    occurrences = occurrences_after(link.made_from, spec, changes)
+    changes = update_body(link.made_from, spec, ctx.now)
+    occurrences = occurrences_after(link.made_from, spec, changes, ctx.now)
     if changes or occurrences:
         update = Update(meeting_id, changes, spec, link.reference, occurrences)
         return _plan(event, link, "event changed", update, WriteBack())

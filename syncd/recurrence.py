@@ -26,11 +26,9 @@ from syncd.zoom_schedule import (
     MAX_OCCURRENCES,
     MONTHLY,
     MONTHLY_WEEKS,
-    READINGS,
-    UTC_FORMAT,
     WEEKLY,
     Reading,
-    occurrence_starts,
+    misread,
 )
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -72,13 +70,14 @@ class _Inexpressible(Exception):
 def translate(lines: Sequence[str], start: datetime, zoom_zone: str) -> ExactSeries | NoFixedTime:
     """The Zoom recurrence for a series whose first instance starts at `start` (aware, in the
     event's zone) and whose `recurrence` lines are `lines`; Zoom expands it in `zoom_zone`."""
-    return _translate(tuple(lines), start, zoom_zone)
+    return _translate(tuple(lines), start, str(start.tzinfo), zoom_zone)
 
 
 @lru_cache(maxsize=4096)  # a pass asks several times per series (its state, its spec)
 def _translate(
-    lines: tuple[str, ...], start: datetime, zoom_zone: str
+    lines: tuple[str, ...], start: datetime, event_zone: str, zoom_zone: str
 ) -> ExactSeries | NoFixedTime:
+    """`event_zone` is in the key because one instant in two zones compares equal."""
     try:
         rule, exdates = _split(lines)
         parts = _parts(rule)
@@ -98,30 +97,15 @@ def _translate(
         return NoFixedTime(str(exc))
     if len(skipped) == len(starts):
         return NoFixedTime("every occurrence is excluded")
-    ends: list[dict[str, Any]] = [{"end_times": len(starts)}]
-    if "UNTIL" in parts:
-        ends.insert(0, {"end_date_time": starts[-1].strftime(UTC_FORMAT)})
-    failure: Reading | None = None
-    for end in ends:
-        recurrence = zoom | end
-        failure = _misread(recurrence, starts, zoom_zone)
-        if failure is None:
-            return ExactSeries(tuple(sorted(recurrence.items())), tuple(starts), skipped)
-    assert failure is not None
-    if failure == Reading() and zoom_zone != str(start.tzinfo):
+    # COUNT and UNTIL alike end after the count of occurrences: `end_date_time` could be
+    # read as an instant, a local date, the date its text shows, inclusive or not.
+    recurrence = zoom | {"end_times": len(starts)}
+    failure = misread(recurrence, starts, zoom_zone)
+    if failure is None:
+        return ExactSeries(tuple(sorted(recurrence.items())), tuple(starts), skipped)
+    if failure == Reading() and zoom_zone != event_zone:
         return NoFixedTime(f"Zoom would expand it in {zoom_zone}, where its times differ")
     return NoFixedTime(f"Zoom could schedule other times ({failure.describe()})")
-
-
-def series_starts(lines: Sequence[str], start: datetime, limit: int) -> list[datetime]:
-    """Up to `limit` occurrences of the series (UTC), EXDATEs removed; [] if unreadable."""
-    try:
-        rule, exdates = _split(lines)
-        starts = _expand(_parts(rule), start, limit + 64)
-        skipped = set(_skipped(exdates, starts, start.tzinfo))
-    except _Inexpressible:
-        return []
-    return [s for s in starts if s not in skipped][:limit]
 
 
 # -- reading the lines ---------------------------------------------------------------------------
@@ -308,11 +292,3 @@ def _zone(name: str | None, default: Any) -> Any:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise _Inexpressible(f"EXDATE in unknown time zone {name!r}") from exc
-
-
-def _misread(recurrence: dict[str, Any], starts: list[datetime], zone: str) -> Reading | None:
-    """The first reading under which Zoom would schedule other instants, if any."""
-    for reading in READINGS:
-        if occurrence_starts(recurrence, starts[0], zone, reading) != starts:
-            return reading
-    return None

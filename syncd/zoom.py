@@ -302,6 +302,8 @@ class ZoomClient:
                 params={"occurrence_id": occurrence_id},
                 json=dict(body),
             )
+        except ZoomNotFound:
+            return False
         except ZoomRejected as exc:
             if exc.code == NO_SUCH_OCCURRENCE:
                 return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +63,35 @@ def occurrence_id(start: datetime) -> str:
     return str(int(start.astimezone(UTC).timestamp() * 1000))
 
 
+def misread(recurrence: Mapping[str, Any], starts: list[datetime], zone: str) -> Reading | None:
+    """The first reading under which Zoom would schedule other instants than `starts` for
+    `recurrence` from `starts[0]` in `zone`; None when every reading agrees with them."""
+    for reading in READINGS:
+        if occurrence_starts(recurrence, starts[0], zone, reading) != starts:
+            return reading
+    return None
+
+
+def from_next(spec: MeetingSpec, now: datetime) -> MeetingSpec:
+    """A series that has begun, as Zoom is sent it: from its first occurrence not yet over,
+    with the count left. Zoom may ignore a start in the past on update, and what is over
+    need not be scheduled. Unchanged when nothing is over, all is, or a reading would differ."""
+    first = parse_utc(spec.start_time)
+    if spec.recurrence is None or first is None or spec.timezone is None:
+        return spec
+    recurrence = dict(spec.recurrence)
+    starts = occurrence_starts(recurrence, first, spec.timezone)
+    left = [s for s in starts if s + timedelta(minutes=spec.duration or 0) > now]
+    if not left or len(left) == len(starts) or "end_times" not in recurrence:
+        return spec
+    rest = recurrence | {"end_times": len(left)}
+    if misread(rest, left, spec.timezone) is not None:
+        return spec
+    return replace(
+        spec, start_time=left[0].strftime(UTC_FORMAT), recurrence=tuple(sorted(rest.items()))
+    )
+
+
 def next_start(spec: MeetingSpec, now: datetime) -> datetime | None:
     """When the meeting made from `spec` next starts (or started, if it is on now); None
     without a fixed time or once it is over. A series' occurrences as Zoom has them: its
@@ -73,6 +102,7 @@ def next_start(spec: MeetingSpec, now: datetime) -> datetime | None:
     if spec.recurrence is None:
         return first if first + timedelta(minutes=spec.duration or 0) > now else None
     changed = dict(spec.occurrences)
+    ahead = []
     for start in occurrence_starts(dict(spec.recurrence), first, spec.timezone):
         change = changed.get(occurrence_id(start))
         if change is not None and change.removed:
@@ -81,8 +111,8 @@ def next_start(spec: MeetingSpec, now: datetime) -> datetime | None:
             start = parse_utc(change.start_time) or start
         minutes = (change.duration if change else None) or spec.duration or 0
         if start + timedelta(minutes=minutes) > now:
-            return start
-    return None
+            ahead.append(start)
+    return min(ahead, default=None)  # a moved occurrence may come before an earlier one
 
 
 def parse_utc(text: object) -> datetime | None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError
 
 FALLBACK = "UTC"
-_SPAN = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
+_SPAN = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC))
+"""Meetings are made for now and later: a zone's rules before this do not matter."""
 _QUICK_SAMPLES = 400
 
 
@@ -50,8 +51,9 @@ def is_known_zone(name: str | None) -> bool:
 @cache
 def zoom_zone(name: str) -> ZoneChoice:
     """The Zoom-listed zone to send for the IANA zone `name`: itself, else the listed zone
-    with the same compiled rules (an alias), else one with the same offsets from 2000 to 2040
-    that agrees longest before (Europe/Jersey is sent as Europe/London, not Europe/Dublin)."""
+    with the same compiled rules (an alias), else one with the same offsets from 2024 to 2040
+    in the same area first, that agrees longest before (Europe/Jersey is sent as Europe/London,
+    not Europe/Dublin)."""
     if name in zoom_zones():
         return ZoneChoice(name)
     if not is_known_zone(name):
@@ -59,7 +61,7 @@ def zoom_zone(name: str) -> ZoneChoice:
     listed = sorted(zoom_zones())
     same = [c for c in listed if _tzif(c) == _tzif(name)] or sorted(
         (c for c in listed if _looks_alike(name, c) and _transitions(name) == _transitions(c)),
-        key=lambda c: -_agreement_before(name, c),
+        key=lambda c: (_area(c) != _area(name), -_agreement_before(name, c)),
     )
     if same:
         return ZoneChoice(same[0], f"time zone {name} is sent to Zoom as {same[0]}")
@@ -91,17 +93,21 @@ def _looks_alike(one: str, other: str) -> bool:
     )
 
 
+def _area(name: str) -> str:
+    return name.partition("/")[0]
+
+
 def _agreement_before(one: str, other: str) -> int:
-    """At how many of two samples a year, 1900 to 2000, the zones have the same offset."""
+    """At how many of two samples a year, 1900 to 2024, the zones have the same offset."""
     samples = (
-        datetime(year, month, 15, tzinfo=UTC) for year in range(1900, 2000) for month in (1, 7)
+        datetime(year, month, 15, tzinfo=UTC) for year in range(1900, 2024) for month in (1, 7)
     )
     return sum(_offset(one, moment) == _offset(other, moment) for moment in samples)
 
 
 @cache
 def _transitions(zone: str) -> tuple[tuple[datetime, timedelta | None], ...]:
-    """Each change of the zone's UTC offset from 2000 to 2040, to the second: where a day
+    """Each change of the zone's UTC offset from 2024 to 2040, to the second: where a day
     differs from the one before, bisected."""
     start, end = _SPAN
     day = timedelta(days=1)

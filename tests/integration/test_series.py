@@ -111,7 +111,7 @@ def test_a_weekday_that_is_another_day_in_utc(google_sim, zoom_sim, make_app):
 
     meeting = assert_linked(google_sim, zoom_sim, app, event_id)
     assert meeting["recurrence"]["weekly_days"] == "2,5"
-    assert "end_date_time" in meeting["recurrence"]
+    assert meeting["recurrence"]["end_times"] == 8  # UNTIL, as the count it leaves
     assert scheduled(meeting) == expected(start, rule)
 
 
@@ -327,3 +327,29 @@ def test_status_shows_each_meetings_next_start_and_why_a_series_has_no_fixed_tim
     text = status.render(report)
     assert "next 2027-03-15T09:00:00-04:00 America/New_York (2027-03-15T13:00:00+00:00 UTC)" in text
     assert "no fixed time: a series Zoom cannot express: FREQ=YEARLY" in text
+
+
+def test_a_series_under_way_is_rescheduled_from_its_next_occurrence(
+    google_sim, zoom_sim, make_app, clock
+):
+    start = datetime(2027, 2, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    series_id = put_series(google_sim, start, "FREQ=WEEKLY;BYDAY=MO;COUNT=6")
+    app = make_app()
+    synced(app)
+    zoom_sim.reset_log()
+
+    clock.now = datetime(2027, 2, 10, tzinfo=UTC)  # two Mondays are over
+    rule = "FREQ=WEEKLY;BYDAY=MO,WE;COUNT=12"
+    google_sim.edit_event(CALENDAR, series_id, recurrence=[f"RRULE:{rule}"])
+    synced(app)
+
+    (update,) = zoom_sim.calls("meetings.update")
+    left = [s for s in expected(start, rule) if s > clock.now]
+    # Zoom may ignore a start in the past: the schedule is sent from the next occurrence.
+    assert update.json()["start_time"] == left[0].strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert update.json()["recurrence"]["end_times"] == len(left)
+    meeting = assert_linked(google_sim, zoom_sim, app, series_id)
+    assert scheduled(meeting) == left
+    zoom_sim.reset_log()
+    synced(app)
+    assert zoom_writes(zoom_sim) == 0  # no churn as the weeks go by

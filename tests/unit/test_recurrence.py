@@ -19,7 +19,7 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from syncd.recurrence import ExactSeries, NoFixedTime, series_starts, translate
+from syncd.recurrence import ExactSeries, NoFixedTime, translate
 from syncd.zoom_schedule import MAX_INTERVAL, READINGS, occurrence_id, occurrence_starts
 from syncd.zoom_zones import zoom_zone
 
@@ -311,7 +311,7 @@ CASES = [
             "type": 2,
             "repeat_interval": 1,
             "weekly_days": "5",
-            "end_date_time": "2026-03-26T09:00:00Z",
+            "end_times": 4,  # UNTIL as a count: the same under every reading of end_date_time
         },
         id="until-an-instant",
     ),
@@ -319,21 +319,21 @@ CASES = [
         ["RRULE:FREQ=DAILY;UNTIL=20260310"],
         at(BERLIN, 2026, 3, 1, 10),
         BERLIN,
-        {"type": 1, "repeat_interval": 1, "end_date_time": "2026-03-10T09:00:00Z"},
+        {"type": 1, "repeat_interval": 1, "end_times": 10},
         id="until-a-date",
     ),
     pytest.param(
         ["RRULE:FREQ=DAILY;UNTIL=20260310"],
         at("Asia/Tokyo", 2026, 3, 1, 8),
         "Asia/Tokyo",
-        {"type": 1, "repeat_interval": 1, "end_date_time": "2026-03-09T23:00:00Z"},
+        {"type": 1, "repeat_interval": 1, "end_times": 10},
         id="until-a-date-ends-with-that-day-where-the-event-is",
     ),
     pytest.param(
         ["RRULE:FREQ=DAILY;UNTIL=20260310T100000"],
         at(BERLIN, 2026, 3, 1, 10),
         BERLIN,
-        {"type": 1, "repeat_interval": 1, "end_date_time": "2026-03-10T09:00:00Z"},
+        {"type": 1, "repeat_interval": 1, "end_times": 10},
         id="until-a-floating-time",
     ),
     pytest.param(
@@ -548,12 +548,6 @@ def test_an_exdate_skips_exactly_its_occurrence():
     assert len(result.starts) == 10
 
 
-def test_series_starts_leaves_out_exdates():
-    lines = ["RRULE:FREQ=DAILY;COUNT=4", "EXDATE;TZID=Europe/Berlin:20260106T100000"]
-    starts = series_starts(lines, at(BERLIN, 2026, 1, 5, 10), limit=10)
-    assert starts == [datetime(2026, 1, d, 9, tzinfo=UTC) for d in (5, 7, 8)]
-
-
 # -- the property --------------------------------------------------------------------------------
 ZONES = (
     "UTC",
@@ -657,3 +651,13 @@ def test_an_exact_translation_is_what_dateutil_expands(case):
         assert not case.simple, f"a simple series falls back: {result.reason}"
         return
     assert_zoom_schedules_the_truth(result, case.lines, case.start, zone)
+
+
+def test_one_instant_in_two_zones_is_translated_for_each_zone():
+    """Equal instants in two zones compare equal: a cache keyed on the start alone would hand
+    Riga (DST) the translation of UTC (none)."""
+    rule = ["RRULE:FREQ=WEEKLY;COUNT=10"]
+    in_utc = translate(rule, datetime(2026, 3, 2, 8, 0, tzinfo=ZoneInfo("UTC")), "UTC")
+    in_riga = translate(rule, datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Riga")), "UTC")
+    assert isinstance(in_utc, ExactSeries)
+    assert isinstance(in_riga, NoFixedTime)

@@ -92,3 +92,11 @@ def test_the_twin_has_the_same_utc_offsets(name):
     zone, twin = ZoneInfo(name), ZoneInfo(choice.name)
     for moment in INSTANTS:
         assert moment.astimezone(zone).utcoffset() == moment.astimezone(twin).utcoffset(), moment
+
+
+def test_a_zone_whose_past_differs_gets_a_listed_twin_with_its_rules_from_now_on():
+    """Riga and Helsinki have kept the same clocks since 2003 but not before: meetings are
+    for now and later, so Riga gets a listed European twin, not UTC."""
+    choice = zoom_zone("Europe/Riga")
+    assert choice.name.startswith("Europe/")
+    assert choice.name in zoom_zones()
