@@ -78,9 +78,12 @@ def serve_simulators(conn: Connection, events: int, tagged: int, latency: float)
 def _move(google, tagged_ids: list[str]) -> None:
     event = google.event(CALENDAR, tagged_ids[0])
     later = {
-        key: {**event[key], "dateTime": (
-            datetime.fromisoformat(event[key]["dateTime"]) + timedelta(minutes=30)
-        ).isoformat()}
+        key: {
+            **event[key],
+            "dateTime": (
+                datetime.fromisoformat(event[key]["dateTime"]) + timedelta(minutes=30)
+            ).isoformat(),
+        }
         for key in ("start", "end")
     }
     google.edit_event(CALENDAR, tagged_ids[0], **later)
