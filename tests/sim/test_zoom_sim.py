@@ -299,6 +299,8 @@ def test_create_generates_a_passcode_unless_given(api: httpx.Client) -> None:
         ("type", 5),
         ("duration", -1),
         ("timezone", "Mars/Olympus"),
+        ("timezone", "Pacific/Chatham"),  # a real zone, but not one Zoom lists
+        ("timezone", "Asia/Chungking"),  # an alias of a listed zone, not listed itself
         ("start_time", "2030-05-01T16:00:00+02:00"),
         ("start_time", "tomorrow"),
     ],
