@@ -37,6 +37,7 @@ def engine_options(
         settings=settings(config),
         lookback=timedelta(days=config.sync.lookback_days),
         retry_max_seconds=config.sync.retry_max_seconds,
+        park_after=config.sync.park_after,
         lease_seconds=config.sync.lease_seconds,
         create_settle_seconds=2 * config.zoom.timeout_seconds + 60,
         guard=DeleteGuard(

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -21,7 +22,7 @@ from syncd.google_calendar import GoogleError
 from syncd.logs import setup_logging
 from syncd.report import PassReport
 from syncd.store import Store, StoreError, StoreMissing
-from syncd.store.migrate import current_revision, upgrade
+from syncd.store.migrate import current_revision, head_revision, upgrade
 from syncd.zoom import ZoomClient, ZoomError
 
 EXIT_OK, EXIT_FAILURES, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -185,23 +186,57 @@ def run(ctx: click.Context) -> None:
         app.close()
 
 
+@contextmanager
+def _current_store(config: Config) -> Iterator[Store]:
+    """The store, for a command that reads or edits it but does not migrate it."""
+    store = Store.open(config.sync.database_url, create=False)
+    try:
+        revision = current_revision(store.engine)
+        if revision is None:
+            raise Failure("the database has no syncd tables yet: run `syncd db upgrade`")
+        if revision != head_revision():
+            raise Failure(
+                f"the database is at revision {revision} and this syncd needs "
+                f"{head_revision()}: run `syncd db upgrade` first"
+            )
+        yield store
+    finally:
+        store.close()
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Calendars, last sync, meetings, and events queued for retry."""
+    """Calendars, last sync, meetings, and events queued or parked, with the reasons."""
     from syncd import status as status_view
 
     config = _load(ctx)
-    with reported():
-        store = Store.open(config.sync.database_url, create=False)
-        try:
-            if current_revision(store.engine) is None:
-                raise Failure("the database has no syncd tables yet: run `syncd db upgrade`")
-            report = status_view.collect(store)
-        finally:
-            store.close()
+    with reported(), _current_store(config) as store:
+        report = status_view.collect(store)
     click.echo(json.dumps(report, indent=2) if as_json else status_view.render(report))
+
+
+@main.command()
+@click.argument("event", required=False, metavar="[CALENDAR/EVENT]")
+@click.option("--all", "everything", is_flag=True, help="Every parked event.")
+@click.pass_context
+def retry(ctx: click.Context, event: str | None, everything: bool) -> None:
+    """Put parked events back in the queue: the next pass tries them again."""
+    if everything == (event is not None):
+        raise click.UsageError("name one event as CALENDAR/EVENT, or give --all")
+    calendar_id = event_id = None
+    if event is not None:
+        calendar_id, _, event_id = event.rpartition("/")
+        if not calendar_id or not event_id:
+            raise click.UsageError(f"{event!r} is not CALENDAR/EVENT")
+    config = _load(ctx)
+    with reported(), _current_store(config) as store:
+        count = store.unpark(datetime.now(UTC), calendar_id, event_id)
+    if event is not None and count == 0:
+        click.echo(f"syncd: {event} is not parked", err=True)
+        ctx.exit(1)
+    click.echo(f"{count} parked event{'s' if count != 1 else ''} put back in the queue")
 
 
 @main.command()

@@ -43,6 +43,7 @@ class SyncSection(_Section):
     all_day: AllDayPolicy = AllDayPolicy.NO_FIXED_TIME
     lookback_days: Annotated[int, Field(ge=0)] = 7
     retry_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    park_after: Annotated[int, Field(ge=1)] = 8
     lease_seconds: Annotated[float, Field(ge=1)] = 60.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5

@@ -50,15 +50,19 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_TAG.search(text))
 
 
-def render_block(info: BlockInfo, *, as_html: bool) -> str:
-    lines = [
-        BEGIN_MARKER,
-        f"Join: {info.join_url}",
-        f"Meeting ID: {format_meeting_id(info.meeting_id)}",
-    ]
-    if info.passcode:
-        lines.append(f"Passcode: {info.passcode}")
-    lines.append(END_MARKER)
+def render_block(info: BlockInfo | str, *, as_html: bool) -> str:
+    """The block for a meeting, or for a note that stands in for one (no meeting yet)."""
+    if isinstance(info, str):
+        lines = [BEGIN_MARKER, info, END_MARKER]
+    else:
+        lines = [
+            BEGIN_MARKER,
+            f"Join: {info.join_url}",
+            f"Meeting ID: {format_meeting_id(info.meeting_id)}",
+        ]
+        if info.passcode:
+            lines.append(f"Passcode: {info.passcode}")
+        lines.append(END_MARKER)
     if as_html:
         return "<br>".join(html.escape(line, quote=False) for line in lines)
     return "\n".join(lines)
@@ -69,8 +73,9 @@ def remove_block(text: str) -> str:
     return _BLOCK.sub("", text)
 
 
-def insert_block(text: str, info: BlockInfo) -> str:
-    """The description with exactly one block for `info`, after the user's text."""
+def insert_block(text: str, info: BlockInfo | str) -> str:
+    """The description with exactly one block for `info` (a meeting, or a note in its
+    place), after the user's text."""
     user_text = remove_block(text)
     as_html = looks_like_html(user_text)
     block = render_block(info, as_html=as_html)
@@ -83,6 +88,20 @@ def plain_text(text: str) -> str:
     """The text without HTML: tags become line breaks, entities characters, blank lines go."""
     unmarked = html.unescape(_HTML_TAG.sub("\n", text))
     return "\n".join(line.strip() for line in unmarked.splitlines() if line.strip())
+
+
+def has_block(text: str) -> bool:
+    """Whether the description holds a block of syncd's (a meeting's or a note's)."""
+    return _BLOCK.search(text) is not None
+
+
+def find_note(text: str) -> str | None:
+    """The note of the last block, if that block is a note (no meeting in it)."""
+    blocks = _BLOCK.findall(text)
+    if not blocks or find_block(blocks[-1]) is not None:
+        return None
+    lines = plain_text(blocks[-1]).splitlines()
+    return "\n".join(lines[1:-1]) or None
 
 
 def find_block(text: str) -> BlockInfo | None:

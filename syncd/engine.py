@@ -32,6 +32,7 @@ class EngineOptions:
     settings: Settings = field(default_factory=Settings)
     lookback: timedelta = timedelta(days=7)
     retry_max_seconds: float = 3600.0
+    park_after: int = 8
     lease_seconds: float = 60.0
     create_settle_seconds: float = 120.0
     """How long a create of unknown outcome may still reach Zoom (its request timeout, twice,
@@ -165,6 +166,7 @@ class Engine:
                 self._health,
                 report,
                 retry_max_seconds=self.options.retry_max_seconds,
+                park_after=self.options.park_after,
                 create_settle_seconds=self.options.create_settle_seconds,
             )
             yield journal, executor

@@ -45,6 +45,15 @@ class EventSteps:
             )
         return event
 
+    def show_note(self, event: Event, text: str) -> Event:
+        """Put a note in the block's place (the event has no meeting); no meeting id."""
+        event = self._patch(event, insert_block(event.description, text), {})
+        self._report.events_written += 1
+        log.info(
+            "event %s %r: wrote a note into the description: %s", where(event), event.summary, text
+        )
+        return event
+
     def remove_block(self, event: Event) -> Event:
         event = self._patch(event, remove_block(event.description), {MEETING_ID_PROPERTY: None})
         self._report.blocks_removed += 1

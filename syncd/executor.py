@@ -32,9 +32,10 @@ from syncd.actions import (
     WriteBack,
     describe,
 )
-from syncd.description import BlockInfo
+from syncd.description import BlockInfo, find_note
 from syncd.domain import Event, Link, reference_for
 from syncd.event_steps import EventSteps
+from syncd.failures import note, verdict
 from syncd.journal import JournalWriter
 from syncd.meeting_steps import MeetingSteps
 from syncd.ports import CalendarPort, MeetingsPort
@@ -67,6 +68,7 @@ class Executor:
         *,
         retry_max_seconds: float,
         create_settle_seconds: float,
+        park_after: int = 8,
     ) -> None:
         self.journal = journal
         self.report = report
@@ -75,12 +77,13 @@ class Executor:
         )
         self.events = EventSteps(google, journal, report)
         self._retry_max_seconds = retry_max_seconds
+        self._park_after = park_after
 
     def carry_out(self, plan: Plan) -> Event | None:
         """Run the plan; the fresh event when it changed under a write and must be planned
         again, else None (done, or failed and queued)."""
-        for note in plan.notes:
-            log.info("event %s %r: %s", where(plan.event), plan.event.summary, note)
+        for remark in plan.notes:
+            log.info("event %s %r: %s", where(plan.event), plan.event.summary, remark)
         progress = _Progress(plan.event, plan.link.block if plan.link else None)
         try:
             for action in plan.actions:
@@ -89,7 +92,9 @@ class Executor:
             log.info("event %s changed while syncd wrote it; looking again", where(plan.event))
             return changed.event
         except StepFailed as failure:
-            self._record_failure(plan.event.calendar_id, plan.event.id, failure)
+            parked = self._record_failure(plan.event.calendar_id, plan.event.id, failure)
+            if _asks_for_a_meeting(plan):
+                self._tell(progress.event, failure, parked)
         return None
 
     def queue(self, calendar_id: str, event_id: str, cause: Exception) -> None:
@@ -161,24 +166,61 @@ class Executor:
         delay = min(self._retry_max_seconds, FIRST_RETRY_SECONDS * 2**attempts)
         return self.journal.now() + timedelta(seconds=delay)
 
-    def _record_failure(self, calendar_id: str, event_id: str, failure: StepFailed) -> None:
+    def _record_failure(self, calendar_id: str, event_id: str, failure: StepFailed) -> bool:
+        """Queue the event for a retry, or park it: at once for a refusal that retrying
+        cannot fix, else after `park_after` tries. True if parked."""
         link = self.journal.link(event_id)
-        retry_at = failure.retry_at or self._retry_at(link.attempts if link else 0)
-        self.journal.failed(
+        attempts = (link.attempts if link else 0) + 1
+        retry_at = failure.retry_at or self._retry_at(attempts - 1)
+        park = verdict(failure.cause).permanent or attempts >= self._park_after
+        parked = self.journal.failed(
             event_id,
             reference_for(calendar_id, event_id),
             str(failure),
             retry_at,
             failure.create_refused,
+            park=park,
         )
         self.report.failures.append(f"{calendar_id}/{event_id}: {failure}")
-        log.warning(
-            "event %s/%s failed, retry at %s: %s",
-            calendar_id,
-            event_id,
-            retry_at.isoformat(timespec="seconds"),
-            failure,
-        )
+        if parked:
+            self.report.parked += 1
+            log.error(
+                "event %s/%s parked after %d tries, no more retries until `syncd retry %s/%s`: %s",
+                calendar_id,
+                event_id,
+                attempts,
+                calendar_id,
+                event_id,
+                failure,
+            )
+        else:
+            log.warning(
+                "event %s/%s failed, retry at %s: %s",
+                calendar_id,
+                event_id,
+                retry_at.isoformat(timespec="seconds"),
+                failure,
+            )
+        return parked
+
+    def _tell(self, event: Event, failure: StepFailed, parked: bool) -> None:
+        """An event that asks for a meeting and has none shows why, in its block: once per
+        change of the reason (the note is compared with the one it shows)."""
+        link = self.journal.link(event.id)
+        if link is not None and link.state.has_meeting:
+            return  # it shows a working meeting; that stays
+        text = note(failure.cause, parked)
+        if not event.organizer_self or find_note(event.description) == text:
+            return
+        try:
+            self.events.show_note(event, text)
+        except (StepFailed, EventChanged) as exc:
+            log.info("event %s: the note on its meeting could wait: %s", where(event), exc)
+
+
+def _asks_for_a_meeting(plan: Plan) -> bool:
+    """The plan was to get the event a meeting (it had none)."""
+    return any(isinstance(a, Create | FindOrCreate | Adopt) for a in plan.actions)
 
 
 class PreviewExecutor:

@@ -60,6 +60,11 @@ class MalformedEvent(GoogleError):
     """An event that does not have the shape Google documents: reported and skipped."""
 
 
+class GoogleRefused(GoogleError):
+    """Google refused the request itself (400, or 403 other than a rate limit): retrying
+    will not help."""
+
+
 class Conflict(GoogleError):
     """The event changed since it was read (412 on If-Match)."""
 
@@ -215,6 +220,8 @@ def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
         return CalendarGone(detail)
     if status == 404:
         return EventGone(detail)
+    if status in (400, 403):
+        return GoogleRefused(detail)
     return GoogleError(detail)
 
 

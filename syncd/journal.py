@@ -129,9 +129,16 @@ class JournalWriter:
         )
 
     def failed(
-        self, event_id: str, reference: str, error: str, retry_at: datetime, create_refused: bool
-    ) -> None:
-        self.store.record_failure(
+        self,
+        event_id: str,
+        reference: str,
+        error: str,
+        retry_at: datetime,
+        create_refused: bool,
+        park: bool = False,
+    ) -> bool:
+        """Queue the event for a retry, or park it; True if parked."""
+        return self.store.record_failure(
             self.calendar_id,
             event_id,
             reference,
@@ -139,6 +146,7 @@ class JournalWriter:
             retry_at=retry_at,
             create_refused=create_refused,
             owner=self.owner,
+            park_at=self.now() if park else None,
         )
 
 

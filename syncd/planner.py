@@ -28,7 +28,7 @@ from syncd.actions import (
     Update,
     WriteBack,
 )
-from syncd.description import find_block
+from syncd.description import find_block, has_block
 from syncd.domain import (
     MEETING_ID_PROPERTY,
     Event,
@@ -96,8 +96,9 @@ def carries_link(event: Event, link: Link) -> bool:
 
 
 def shows_block(event: Event) -> bool:
-    """The organizer's copy shows a block of syncd's (an invitation's copy is not ours)."""
-    return event.organizer_self and find_block(event.description) is not None
+    """The organizer's copy shows a block of syncd's, a meeting's or a note's (an
+    invitation's copy is not ours)."""
+    return event.organizer_self and has_block(event.description)
 
 
 def adoptable_meeting_id(event: Event) -> int | None:
@@ -136,6 +137,11 @@ def create(event: Event, link: Link | None, ctx: Context) -> Plan:
     if has_ended(event, ctx.now):
         actions: tuple[Action, ...] = (Forget(),) if link is not None else ()
         return _plan(event, link, "event has ended", *actions)
+    if link is not None and link.parked_at is not None:
+        return _plan(event, link, f"parked until `syncd retry`: {link.last_error}")
+    if link is not None and link.next_attempt_at is not None and link.next_attempt_at > ctx.now:
+        # Its own note, written by syncd, comes back as a change: that is no reason to retry.
+        return _plan(event, link, "queued for a retry")
     spec = _spec(event, ctx)
     reference = reference_for(event.calendar_id, event.id)
     meeting_id = adoptable_meeting_id(event)

@@ -168,7 +168,8 @@ class JournalPort(Protocol):
         retry_at: datetime,
         create_refused: bool,
         owner: str | None,
-    ) -> None: ...
+        park_at: datetime | None = None,
+    ) -> bool: ...
 
 
 class StorePort(JournalPort, LeasePort, Protocol):

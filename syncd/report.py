@@ -17,6 +17,8 @@ class CalendarReport:
     events_written: int = 0
     blocks_removed: int = 0
     deletions_held: int = 0
+    parked: int = 0
+    """Events parked this pass (no more retries until `syncd retry`)."""
     failures: list[str] = field(default_factory=list)
     error: str | None = None
     warning: str | None = None

@@ -77,6 +77,18 @@ def collect(store: Store, now: datetime | None = None) -> dict[str, Any]:
             for link in links
             if link.next_attempt_at is not None
         ],
+        "parked": [
+            {
+                "calendar_id": link.calendar_id,
+                "event_id": link.event_id,
+                "state": str(link.state),
+                "attempts": link.attempts,
+                "parked_at": _when(link.parked_at),
+                "reason": link.last_error,
+            }
+            for link in links
+            if link.parked_at is not None
+        ],
     }
 
 
@@ -99,6 +111,13 @@ def render(report: dict[str, Any], now: datetime | None = None) -> str:
     lines += [
         f"  {item['calendar_id']}/{item['event_id']}: {_work_left(item)}"
         for item in report["queued"]
+    ]
+    parked = report.get("parked", [])
+    lines += [f"Parked events (no more retries until `syncd retry`): {len(parked)}"]
+    lines += [
+        f"  {item['calendar_id']}/{item['event_id']}: parked {item['parked_at']} after "
+        f"{item['attempts']} tries: {item['reason']}"
+        for item in parked
     ]
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ TOKEN_MARGIN_SECONDS = 300
 """A token is replaced this long before Zoom says it expires."""
 INVALID_TOKEN = 124
 MEETING_NOT_FOUND = 3001
+USER_NOT_FOUND = 1001
 NO_SUCH_OCCURRENCE = 3000
 """The code of "Invalid occurrence_id" (also of other refusals about a meeting's state)."""
 LIST_PAGE_SIZE = 300

@@ -27,12 +27,17 @@ from syncd.domain import ChangePage, Event, Meeting, MeetingSpec
 from syncd.google_calendar import CalendarGone, Conflict, EventGone, SyncTokenExpired
 from syncd.store import Store
 from syncd.store.migrate import upgrade
-from syncd.zoom import MEETING_NOT_FOUND, ZoomNotFound, ZoomRejected, ZoomUnavailable
+from syncd.zoom import (
+    MEETING_NOT_FOUND,
+    USER_NOT_FOUND,
+    ZoomNotFound,
+    ZoomRejected,
+    ZoomUnavailable,
+)
 from syncd.zoom_body import create_body
 
 LIST_AGENDA_LENGTH = 250
 """Zoom's "List meetings" shows an agenda cut to this many characters."""
-USER_NOT_FOUND = 1001
 INVALID_FIELD = 300
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
@@ -104,6 +104,7 @@ def _link(row: LinkRow) -> Link:
         create_sent_at=row.create_sent_at,
         made_from=_made_from(row),
         held_at=row.held_at,
+        parked_at=row.parked_at,
         replaced_meeting_id=row.replaced_meeting_id,
     )
 
@@ -315,16 +316,40 @@ class JournalStore(StoreBase):
         retry_at: datetime,
         create_refused: bool,
         owner: str | None,
-    ) -> None:
-        """Queue the event for a retry. A create Zoom refused leaves no meeting behind: the
-        event has none, or, for a re-host, still the one it had, under its old host."""
+        park_at: datetime | None = None,
+    ) -> bool:
+        """Queue the event for a retry, or with `park_at` park it: no more retries until
+        `unpark`. A create of unknown outcome is never parked (it must be found out). A
+        create Zoom refused leaves no meeting behind: the event has none, or, for a re-host,
+        still the one it had, under its old host. True if parked."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
             if create_refused and row.state == LinkState.CREATING:
                 _undo_create(row)
             row.attempts = (row.attempts or 0) + 1
             row.last_error = error
-            row.next_attempt_at = retry_at
+            parked = park_at is not None and row.state != LinkState.CREATING
+            row.next_attempt_at = None if parked else retry_at
+            row.parked_at = park_at if parked else None
+            return parked
+
+    def unpark(
+        self, now: datetime, calendar_id: str | None = None, event_id: str | None = None
+    ) -> int:
+        """Put parked events back in the queue, due at `now` (all, a calendar's or one);
+        how many."""
+        where: list[ColumnElement[bool]] = [LinkRow.parked_at.is_not(None)]
+        if calendar_id is not None:
+            where.append(LinkRow.calendar_id == calendar_id)
+        if event_id is not None:
+            where.append(LinkRow.event_id == event_id)
+        with self._transaction() as session:
+            rows = list(session.scalars(select(LinkRow).where(*where)))
+            for row in rows:
+                row.parked_at = None
+                row.attempts = 0
+                row.next_attempt_at = now
+            return len(rows)
 
     @staticmethod
     def _fenced_row(
@@ -375,6 +400,7 @@ def _settle(row: LinkRow) -> None:
     row.last_error = None
     row.next_attempt_at = None
     row.held_at = None
+    row.parked_at = None
 
 
 def _find(session: Session, calendar_id: str, event_id: str) -> LinkRow | None:

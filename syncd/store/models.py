@@ -100,6 +100,8 @@ class LinkRow(Base):
     """JSON object: the event's zone, why the meeting has no fixed time, and a series'
     recurrence and changed occurrences."""
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When retries stopped (the reason is `last_error`); `syncd retry` clears it."""
     replaced_meeting_id: Mapped[int | None] = mapped_column(BigInteger)
     """A meeting a re-host replaced, deleted once the new one is written back."""
     replaced_host: Mapped[str | None] = mapped_column(String(320))

@@ -272,3 +272,32 @@ def test_on_a_terminal_sync_shows_progress_instead_of_a_line_per_action(
     assert b"events handled" in shown
     assert b"created Zoom meeting" not in shown
     assert "5 meetings created" in stdout
+
+
+def test_a_parked_event_is_listed_and_retry_puts_it_back(syncd, config, tmp_path, google_sim):
+    config_file = tmp_path / "parking.toml"
+    hosts = f'[zoom.hosts]\n"{CALENDAR}" = "ghost@example.com"\n'  # no Zoom user of the account
+    config_file.write_text(toml_for(config) + hosts)
+    event_id = google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})["id"]
+    assert syncd("--config", str(config_file), "sync").returncode == 1
+
+    shown = syncd("--config", str(config_file), "status")
+    assert "Parked events (no more retries until `syncd retry`): 1" in shown.stdout
+    assert f"{CALENDAR}/{event_id}: parked" in shown.stdout
+    parked = json.loads(syncd("--config", str(config_file), "status", "--json").stdout)["parked"]
+    assert [p["event_id"] for p in parked] == [event_id]
+
+    retried = syncd("--config", str(config_file), "retry", f"{CALENDAR}/{event_id}")
+    assert retried.returncode == 0, retried.stderr
+    assert "1 parked event put back in the queue" in retried.stdout
+    again = syncd("--config", str(config_file), "retry", f"{CALENDAR}/{event_id}")
+    assert again.returncode == 1
+    assert "is not parked" in again.stderr
+    assert syncd("--config", str(config_file), "retry", "--all").returncode == 0
+
+
+def test_retry_wants_one_event_or_all(syncd, config_file):
+    for args in ((), ("--all", f"{CALENDAR}/x"), ("no-slash",)):
+        result = syncd("--config", str(config_file), "retry", *args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr

@@ -38,9 +38,8 @@ def test_a_second_syncd_leaves_a_calendar_in_work_alone(google_sim, zoom_sim, ma
 
 def test_queued_event_is_created_once_when_two_passes_race(google_sim, zoom_sim, make_app, clock):
     seed(google_sim, 1)
-    zoom_sim.inject(
-        "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
-    )
+    # Zoom down for the first pass: the event is queued (a refusal would park it).
+    zoom_sim.inject("meetings.create", status=503)
     first, second = make_app(), make_app()
     first.run_pass()
     clock.advance(minutes=5)

@@ -82,16 +82,16 @@ def test_restart_after_kill_9_finishes_without_a_duplicate(
 def test_kill_9_while_retrying_a_queued_event_is_finished_later(
     google_sim, zoom_sim, make_app, config, tmp_path, clock
 ):
-    # The event is queued (Zoom refused it) and the sync token moved on: Google will not list
-    # it again, so only the journal can bring the interrupted retry back.
+    # The event is queued (Zoom turned it away: too many requests) and the sync token moved
+    # on: Google will not list it again, so only the journal can bring the interrupted retry
+    # back.
     quick_retry = config.model_copy(
         update={"sync": config.sync.model_copy(update={"retry_max_seconds": 0.2})}
     )
     event_id = google_sim.put_event(CALENDAR, {"summary": "Planning #zoom", **when()})["id"]
-    zoom_sim.inject(
-        "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
-    )
+    zoom_sim.inject("meetings.create", status=429, headers={"Retry-After": "0"}, times=None)
     make_app(quick_retry).run_pass()
+    zoom_sim.clear_faults()
     time.sleep(0.3)
     zoom_sim.inject("meetings.create", hang=1.0)
     process = sync_process(quick_retry, zoom_sim, tmp_path)

@@ -72,11 +72,11 @@ def test_a_lost_create_response_is_found_by_reference_not_created_again(
 
 def test_a_refused_create_is_retried_without_a_lookup(google_sim, zoom_sim, make_app, clock):
     event_id = tagged(google_sim)
-    zoom_sim.inject(
-        "meetings.create", status=400, body={"code": 300, "message": "Validation Failed."}
-    )
+    # Too many requests: Zoom made nothing, and will later (a 400 would park the event).
+    zoom_sim.inject("meetings.create", status=429, headers={"Retry-After": "0"}, times=None)
     app = make_app()
     app.run_pass()  # the store's first pass lists the host's meetings once, before creating
+    zoom_sim.clear_faults()
     assert link_state(app, event_id).state is LinkState.PENDING
     zoom_sim.reset_log()
 
