@@ -1,7 +1,9 @@
 """Shared fixtures: the simulators on loopback, a config pointing at them, and the real app.
 
 Every request syncd sends to a simulator during a test is checked, at teardown, against
-Zoom's published OpenAPI spec and Google's discovery document.
+Zoom's published OpenAPI spec and Google's discovery document. Everything every test printed
+(captured output and log records at every level, failure reports) is scanned for the secrets
+the simulators issued; one found fails the session.
 """
 
 from __future__ import annotations
@@ -21,8 +23,27 @@ from syncd.app import App
 from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
 from syncd.retry import RetryPolicy
 from syncd.sim.google import GoogleCalendarSim
+from syncd.sim.issued import all_issued
 from syncd.sim.zoom import ZoomSim
 from tests.schemas import validate_google_request, validate_zoom_request
+
+_LEAKS: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Scan what the test printed, in each phase, for every secret issued so far."""
+    printed = [report.longreprtext, *(content for _, content in report.sections)]
+    text = "\n".join(printed)
+    for secret in all_issued():
+        if secret in text:
+            _LEAKS.append(f"{report.nodeid} ({report.when}): a secret ...{secret[-4:]} was printed")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _LEAKS:
+        print("\nsecrets found in test output:\n" + "\n".join(sorted(set(_LEAKS))))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 CALENDAR = "primary"
 FAST_RETRY = RetryPolicy(attempts=3, base_seconds=0.01, max_wait_seconds=2.0)

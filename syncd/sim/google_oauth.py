@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from syncd.sim.google_wire import GoogleError
+from syncd.sim.issued import issued
 from syncd.sim.server import ApiError
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ class TokenIssuer:
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
         self._client_id = f"{secrets.randbelow(10**12)}-sim.apps.googleusercontent.com"
-        self._client_secret = "GOCSPX-" + secrets.token_urlsafe(21)
-        self._refresh_token = "1//" + secrets.token_urlsafe(60)
+        self._client_secret = issued("GOCSPX-" + secrets.token_urlsafe(21))
+        self._refresh_token = issued("1//" + secrets.token_urlsafe(60))
         self._key_id = secrets.token_hex(20)
         self._client_email = "syncd-sim@syncd-sim.iam.gserviceaccount.com"
         self._sa_client_id = str(10**20 + secrets.randbelow(10**20))
@@ -83,7 +84,7 @@ class TokenIssuer:
             "type": "service_account",
             "project_id": "syncd-sim",
             "private_key_id": self._key_id,
-            "private_key": pem.decode(),
+            "private_key": issued(pem.decode()),
             "client_email": self._client_email,
             "client_id": self._sa_client_id,
             "token_uri": token_uri,
@@ -154,7 +155,7 @@ class TokenIssuer:
         return claims
 
     def _issue(self, grant_type: str, subject: str | None, scope: str) -> dict[str, Any]:
-        token = "ya29.sim-" + secrets.token_urlsafe(32)
+        token = issued("ya29.sim-" + secrets.token_urlsafe(32))
         with self._lock:
             self._expiry[token] = time.monotonic() + self.token_lifetime
             self.grants.append({"grant_type": grant_type, "sub": subject, "scope": scope})

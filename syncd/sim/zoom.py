@@ -26,6 +26,7 @@ from typing import Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from syncd.sim.issued import issued
 from syncd.sim.server import ApiError, SimServer
 from syncd.sim.zoom_limits import RateLimits
 from syncd.sim.zoom_meeting import (
@@ -104,7 +105,8 @@ class ZoomSim(SimServer):
         host_time_zone: str = "America/Los_Angeles",
     ) -> None:
         super().__init__(port=port, latency=latency)
-        self.account_id, self.client_id, self.client_secret = account_id, client_id, client_secret
+        self.account_id, self.client_id = account_id, client_id
+        self.client_secret = issued(client_secret)
         self.token_lifetime, self.scope = token_lifetime, scope
         self.limits = RateLimits(daily_create_limit, requests_per_second)
         self.now: Callable[[], datetime] = _utc_now
@@ -200,7 +202,7 @@ class ZoomSim(SimServer):
             raise _oauth_error("unsupported_grant_type", "unsupported grant type")
         if request.values.get("account_id") != self.account_id:
             raise _oauth_error("invalid_request", "Invalid account_id")
-        token = secrets.token_urlsafe(32)
+        token = issued(secrets.token_urlsafe(32))
         with self._lock:
             self._tokens[token] = self.now() + timedelta(seconds=self.token_lifetime)
             self.tokens_issued += 1

@@ -45,7 +45,7 @@ def syncd(zoom_sim, tmp_path):
     }
 
     def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
+        result = subprocess.run(
             [sys.executable, "-m", "syncd", *args],
             capture_output=True,
             text=True,
@@ -54,6 +54,8 @@ def syncd(zoom_sim, tmp_path):
             timeout=120,
             check=False,
         )
+        print(result.stdout, result.stderr, sep="\n")  # what a user sees: scanned for secrets
+        return result
 
     return run
 

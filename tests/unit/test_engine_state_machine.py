@@ -538,6 +538,8 @@ class EngineMachine(RuleBasedStateMachine):
         self.calendar.faults.clear()
         self.zoom.faults.clear()
         self.wire.disarm()
+        # A refusal parked its event: the administrator, the cause gone, runs `syncd retry`.
+        self.store.unpark(self.clock.now)
         for _ in range(QUIET_PASSES):
             self._advance(QUIET_STEP_SECONDS)
             report = self._pass()
