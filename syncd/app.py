@@ -133,7 +133,9 @@ class App:
         if dry_run:
             store = _dry_run_store(config)
         else:
-            store = Store.open(config.sync.database_url)
+            store = Store.open(
+                config.sync.database_url, busy_seconds=config.sync.database_busy_seconds
+            )
             upgrade(store.engine)
         zoom = zoom_client(config, credentials, retry=retry)
         engine = Engine(

@@ -39,6 +39,7 @@ class SyncSection(_Section):
     tag: NonEmpty = "#zoom"
     interval_seconds: Annotated[float, Field(gt=0)] = 60.0
     database_url: NonEmpty = "sqlite:////var/lib/syncd/syncd.db"
+    database_busy_seconds: Annotated[float, Field(gt=0)] = 30.0
     on_cancel: Literal["delete", "keep"] = "delete"
     all_day: AllDayPolicy = AllDayPolicy.NO_FIXED_TIME
     lookback_days: Annotated[int, Field(ge=0)] = 7

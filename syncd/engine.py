@@ -98,6 +98,8 @@ class Engine:
         return self._stop.is_set()
 
     def run_pass(self, calendar_ids: list[str]) -> PassReport:
+        """One pass over the calendars; StoreError if the database cannot be used at all."""
+        self.store.check_file()
         self._health.new_pass()
         report = PassReport()
         for calendar_id in calendar_ids:

@@ -174,3 +174,5 @@ class JournalPort(Protocol):
 
 class StorePort(JournalPort, LeasePort, Protocol):
     """Everything the engine needs of the store."""
+
+    def check_file(self) -> None: ...

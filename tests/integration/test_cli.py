@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -303,3 +304,23 @@ def test_retry_wants_one_event_or_all(syncd, config_file):
         result = syncd("--config", str(config_file), "retry", *args)
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
+
+
+def test_sync_on_a_locked_database_is_one_line_and_exit_1(syncd, config, tmp_path, google_sim):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    config_file = tmp_path / "locked.toml"
+    config_file.write_text(
+        toml_for(config).replace("[sync]\n", "[sync]\ndatabase_busy_seconds = 0.2\n")
+    )
+    assert syncd("--config", str(config_file), "sync").returncode == 0
+    holder = sqlite3.connect(
+        config.sync.database_url.removeprefix("sqlite:///"), isolation_level=None
+    )
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = syncd("--config", str(config_file), "sync")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert "database is locked" in one_line_error(result)
