@@ -351,7 +351,8 @@ def test_the_audit_finds_a_meeting_deleted_in_zoom_without_waiting_for_a_change(
     google_sim, zoom_sim, make_app, config, clock, caplog
 ):
     audited = with_sync(config, audit_days=1)
-    app, event_id, old = linked_event(google_sim, zoom_sim, make_app, audited)
+    # Days ahead: the clock moves a day, and an event that has ended gets no new meeting.
+    app, event_id, old = linked_event(google_sim, zoom_sim, make_app, audited, **when(days=5))
     zoom_sim.delete_out_of_band(old["id"])
     synced(app)
     assert zoom_sim.count("meetings.get") == 0  # every meeting was seen within the period

@@ -6,7 +6,7 @@ from __future__ import annotations
 from syncd import status
 from syncd.description import find_block, find_note, remove_block
 from syncd.domain import LinkState
-from tests.conftest import CALENDAR
+from tests.conftest import CALENDAR, when
 from tests.integration.test_lifecycle import TEXT, assert_linked, link_of, put, with_sync, with_zoom
 
 GHOST = "ghost@example.com"
@@ -21,7 +21,7 @@ def description(google_sim, event_id):
 def test_a_host_with_no_zoom_account_is_parked_at_once_and_the_user_told(
     google_sim, zoom_sim, make_app, config, clock
 ):
-    event_id = put(google_sim)
+    event_id = put(google_sim, **when(days=5))  # still ahead when the clock moves days
     app = make_app(with_zoom(config, hosts={CALENDAR: GHOST}))
     report = app.run_pass()
 
@@ -49,7 +49,7 @@ def test_a_host_with_no_zoom_account_is_parked_at_once_and_the_user_told(
 def test_retry_puts_a_parked_event_back_and_the_link_replaces_the_note(
     google_sim, zoom_sim, make_app, config, clock
 ):
-    event_id = put(google_sim)
+    event_id = put(google_sim, **when(days=5))  # still ahead when the clock moves days
     make_app(with_zoom(config, hosts={CALENDAR: GHOST})).run_pass()
 
     fixed = make_app()  # the administrator fixed the hosts
@@ -65,7 +65,7 @@ def test_retry_puts_a_parked_event_back_and_the_link_replaces_the_note(
 def test_a_failing_event_is_told_once_then_parked_after_park_after_tries(
     google_sim, zoom_sim, make_app, config, clock
 ):
-    event_id = put(google_sim)
+    event_id = put(google_sim, **when(days=5))  # still ahead when the clock moves days
     app = make_app(with_sync(config, park_after=3))
     # Too many requests: Zoom made nothing (a 5xx would leave the outcome unknown, and an
     # event whose create may have reached Zoom is never parked: it must be found out).
@@ -103,7 +103,7 @@ def test_a_failing_event_is_told_once_then_parked_after_park_after_tries(
 def test_untagging_an_event_with_a_note_leaves_the_users_text(
     google_sim, zoom_sim, make_app, config
 ):
-    event_id = put(google_sim)
+    event_id = put(google_sim, **when(days=5))  # still ahead when the clock moves days
     app = make_app(with_zoom(config, hosts={CALENDAR: GHOST}))
     app.run_pass()
     assert find_note(description(google_sim, event_id)) == NO_ACCOUNT
@@ -118,7 +118,7 @@ def test_untagging_an_event_with_a_note_leaves_the_users_text(
 def test_an_update_that_fails_keeps_the_working_meeting_in_the_block(
     google_sim, zoom_sim, make_app, config, clock
 ):
-    event_id = put(google_sim)
+    event_id = put(google_sim, **when(days=5))  # still ahead when the clock moves days
     app = make_app()
     app.run_pass()
     meeting_id = link_of(app, event_id).meeting_id
