@@ -164,15 +164,7 @@ class MeetingSteps:
         """PATCH what changed, then the occurrences; a meeting deleted in Zoom meanwhile is
         made again (its new block then replaces the old one)."""
         try:
-            if action.changes:
-                self._patch(
-                    event,
-                    action.meeting_id,
-                    action.changes,
-                    action.spec,
-                    record=not action.occurrences,
-                )
-            self.change_occurrences(event, action.meeting_id, action.spec, action.occurrences)
+            self._apply(event, action.meeting_id, action.changes, action.spec, action.occurrences)
         except StepFailed as failure:
             if not _meeting_gone(failure):
                 raise
@@ -262,20 +254,23 @@ class MeetingSteps:
         body = {"start_time": change.start_time, "duration": change.duration}
         return self._zoom.update_occurrence(meeting_id, occurrence, body)
 
-    def _patch(
+    def _apply(
         self,
         event: Event,
         meeting_id: int,
-        body: Mapping[str, Any],
+        changes: Mapping[str, Any],
         spec: MeetingSpec,
-        *,
-        record: bool = True,
+        occurrences: Sequence[tuple[str, OccurrenceChange]],
     ) -> None:
-        self._journal.check()
-        self._zoom_call(lambda: self._zoom.update_meeting(meeting_id, body), spec.host)
-        if record:
-            self._journal.updated(event.id, spec)
-        self._report.meetings_updated += 1
+        """PATCH the meeting, then its occurrences; the journal records `spec` once both are
+        done. A refused occurrence is skipped, so only the PATCH can be refused."""
+        if changes:
+            self._journal.check()
+            self._zoom_call(lambda: self._zoom.update_meeting(meeting_id, changes), spec.host)
+            if not occurrences:
+                self._journal.updated(event.id, spec)
+            self._report.meetings_updated += 1
+        self.change_occurrences(event, meeting_id, spec, occurrences)
 
     def verify(self, link: Link, meeting_id: int) -> None:
         """The audit: is the meeting still in Zoom? If not, the event is due for a new one."""
@@ -301,12 +296,8 @@ class MeetingSteps:
         leaves the event its working meeting."""
         if action.changes is not None:
             try:
-                self._patch(
-                    event,
-                    action.meeting_id,
-                    action.changes,
-                    action.spec,
-                    record=not action.occurrences,
+                self._apply(
+                    event, action.meeting_id, action.changes, action.spec, action.occurrences
                 )
             except StepFailed as failure:
                 if not isinstance(failure.cause, ZoomRejected | ZoomNotFound):
@@ -328,7 +319,6 @@ class MeetingSteps:
                     action.old_host,
                     action.spec.host,
                 )
-                self.change_occurrences(event, action.meeting_id, action.spec, action.occurrences)
                 return None
         return self.create(event, action.spec, action.reference, replaces=action.meeting_id)
 
