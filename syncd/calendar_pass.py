@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from syncd.actions import Plan
@@ -22,7 +22,7 @@ from syncd.google_calendar import (
     SyncTokenExpired,
 )
 from syncd.journal import PassBook
-from syncd.meeting_spec import Context, settings_fingerprint
+from syncd.meeting_spec import Context, resolve_host, settings_fingerprint
 from syncd.planner import needs_instances, plan
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
@@ -49,7 +49,9 @@ class PlanRunner(Protocol):
 
     def verify(self, link: Link) -> None: ...
 
-    def look_before_creating(self) -> None: ...
+    def recall(self, event: Event, host: str) -> bool: ...
+
+    def sweep(self, links: Sequence[Link]) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class PassSettings:
     lookback: timedelta
     guard: DeleteGuard
     audit: Audit | None = None
+    recovery: timedelta = timedelta(0)
+    """How long after a pass found the journal empty a create it lost track of may still
+    reach Zoom: duplicates are looked for once that time has passed."""
 
 
 class CalendarPass:
@@ -120,19 +125,20 @@ class CalendarPass:
         self._instances: list[Event] = []
         """Instances of series Google listed apart (moved, cancelled, own description):
         handled once the pass has planned every series it read."""
+        self._recovering_until: datetime | None = None
 
     def run(self) -> None:
         sync_token = time_zone = None
         self.book.start_pass()
         state = self.store.calendar(self.calendar_id)
-        if state.sync_token is None and self.store.count_live(self.calendar_id) == 0:
-            self.runner.look_before_creating()
+        self._start_recovery(state)
         try:
             self._audit()
             self._resume()
             sync_token, time_zone = self._read_changes(self._sync_token(state))
             self._finish_series()
             self._settle_deletions()
+            self._finish_recovery()
         except GoogleError as exc:
             self.report.error = str(exc)
             self.report.credentials_refused = isinstance(exc, GoogleAuthError)
@@ -164,6 +170,35 @@ class CalendarPass:
             )
             return None
         return state.sync_token
+
+    # -- a journal found empty ----------------------------------------------------------------
+    def _start_recovery(self, state: CalendarState) -> None:
+        """A journal empty for this calendar (a first run, or a lost database) may have
+        forgotten meetings that Zoom has: until the recovery is over, an event without one
+        is looked up by its reference before it is planned."""
+        self._recovering_until = state.recovering_until
+        if (
+            state.sync_token is None
+            and self._recovering_until is None
+            and self.store.count_live(self.calendar_id) == 0
+        ):
+            self._recovering_until = self.book.now() + self.settings.recovery
+            self.book.recovering(self._recovering_until)
+
+    def _may_be_forgotten(self, event: Event, link: Link | None) -> bool:
+        """Only a full listing's: it reads every event a lost journal may have known."""
+        if self._recovering_until is None or not self.report.full_sync:
+            return False
+        return link is None and not event.recurring_event_id
+
+    def _finish_recovery(self) -> None:
+        """Once a create syncd lost track of can no longer reach Zoom, delete any duplicate
+        it made; then the recovery is over."""
+        until = self._recovering_until
+        if until is None or self.book.now() < until:
+            return
+        if self.runner.sweep(self.store.live_links(self.calendar_id)):
+            self.book.recovering(None)
 
     # -- reading -------------------------------------------------------------------------------
     def _read_changes(self, sync_token: str | None) -> tuple[str | None, str | None]:
@@ -261,7 +296,11 @@ class CalendarPass:
     def _handle(self, event: Event, link: Link | None) -> None:
         self._check_stop()
         self._handled.add(event.id)
-        first = self._planned(event, link)
+        recalled = True
+        if self._may_be_forgotten(event, link):
+            recalled = self.runner.recall(event, resolve_host(event, self.context).host)
+            link = self._link_for(event)
+        first = self._planned(event, link) if recalled else None
         if first is not None:
             self._carry_out(first)
         self.report.events_seen += 1

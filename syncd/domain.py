@@ -172,9 +172,9 @@ class Link:
     """What the meeting was last created or updated from: a pass compares it with what the
     event asks for now, so that it knows without asking Zoom whether anything changed."""
     held_at: datetime | None = None
+    """When the mass-change guard held back this link's deletion."""
     parked_at: datetime | None = None
     """When syncd stopped retrying (`last_error` says why) until `syncd retry`."""
-    """When the mass-change guard held back this link's deletion."""
     replaced_meeting_id: int | None = None
     """A meeting a re-host replaced with a new one, to delete once the new one exists."""
 

@@ -142,7 +142,10 @@ class Engine:
             runner=runner,
             context=context,
             settings=PassSettings(
-                lookback=self.options.lookback, guard=self.options.guard, audit=self.options.audit
+                lookback=self.options.lookback,
+                guard=self.options.guard,
+                audit=self.options.audit,
+                recovery=timedelta(seconds=self.options.create_settle_seconds),
             ),
             report=report,
             stop=self._stop,

@@ -10,6 +10,7 @@ hands the fresh event back, and the engine plans it again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -101,8 +102,31 @@ class Executor:
         """Queue an event whose plan could not even be made (its event could not be read)."""
         self._record_failure(calendar_id, event_id, StepFailed(cause))
 
-    def look_before_creating(self) -> None:
-        self.meetings.look_before_creating()
+    def recall(self, event: Event, host: str) -> bool:
+        """Look in Zoom for a meeting the journal forgot, made for this event. False if Zoom
+        could not be asked: the event is queued as if a create of unknown outcome had been
+        sent, so that it is looked up again before anything is created."""
+        try:
+            self.meetings.recall(event, host)
+        except StepFailed as failure:
+            reference = reference_for(event.calendar_id, event.id)
+            self.journal.begin_create(event.id, reference, host)
+            self._record_failure(event.calendar_id, event.id, failure)
+            return False
+        return True
+
+    def sweep(self, links: Sequence[Link]) -> bool:
+        """Delete duplicates of the linked meetings; False if Zoom could not be asked."""
+        try:
+            self.meetings.sweep(links)
+        except StepFailed as failure:
+            log.warning(
+                "calendar %s: looking for duplicate meetings failed, will try again next pass: %s",
+                self.journal.calendar_id,
+                failure,
+            )
+            return False
+        return True
 
     def verify(self, link: Link) -> None:
         """The audit of one live meeting; a failure is logged and tried next period."""
@@ -249,5 +273,10 @@ class PreviewExecutor:
     def verify(self, link: Link) -> None:
         """A dry run audits nothing: the audit's only effect is on the journal."""
 
-    def look_before_creating(self) -> None:
-        """A dry run creates nothing."""
+    def recall(self, event: Event, host: str) -> bool:
+        """A dry run looks nothing up: it says "would create" for a forgotten meeting too."""
+        return True
+
+    def sweep(self, links: Sequence[Link]) -> bool:
+        """A dry run deletes nothing."""
+        return True

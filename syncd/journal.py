@@ -32,6 +32,8 @@ class PassBook(Protocol):
 
     def forget_sync_token(self) -> None: ...
 
+    def recovering(self, until: datetime | None) -> None: ...
+
 
 class JournalWriter:
     def __init__(
@@ -78,6 +80,9 @@ class JournalWriter:
 
     def forget_sync_token(self) -> None:
         self.store.forget_sync_token(self.calendar_id)
+
+    def recovering(self, until: datetime | None) -> None:
+        self.store.set_recovery(self.calendar_id, until)
 
     # -- one event's steps ------------------------------------------------------------------
     def link(self, event_id: str) -> Link | None:
@@ -176,4 +181,7 @@ class PreviewBook:
         pass
 
     def forget_sync_token(self) -> None:
+        pass
+
+    def recovering(self, until: datetime | None) -> None:
         pass

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from syncd.actions import Reconcile, Rehost, Resolve, Update
-from syncd.description import BlockInfo
-from syncd.domain import Event, Link, Meeting, MeetingSpec, MeetingType, OccurrenceChange
+from syncd.description import BlockInfo, find_block
+from syncd.domain import (
+    Event,
+    Link,
+    Meeting,
+    MeetingSpec,
+    MeetingType,
+    OccurrenceChange,
+    reference_for,
+)
 from syncd.journal import JournalWriter
 from syncd.ports import MeetingsPort
 from syncd.report import CalendarReport
 from syncd.steps import StepFailed, where
 from syncd.zoom import (
     MEETING_NOT_FOUND,
+    USER_NOT_FOUND,
     ZoomAuthError,
     ZoomDailyLimit,
     ZoomError,
@@ -47,15 +56,61 @@ class MeetingSteps:
         self._health = health
         self._report = report
         self._create_settle = create_settle
-        self._made_before: dict[str, dict[str, int]] | None = None
-        """Per host, the meetings syncd made, by reference: looked up before each create
-        when the journal cannot tell (a lost database)."""
+        self._listed: dict[str, dict[str, list[int]]] = {}
+        """This pass's listing of each host's meetings that syncd made, by reference."""
 
-    def look_before_creating(self) -> None:
-        """The journal starts empty for this calendar: a meeting may exist that it forgot
-        (a lost database after a lost write-back). List each host's meetings once, and
-        adopt a meeting of the event's reference instead of creating a second one."""
-        self._made_before = {}
+    # -- a journal recovered from Zoom ---------------------------------------------------------
+    def recall(self, event: Event, host: str) -> bool:
+        """Record the meeting Zoom has for the event's reference as found, if there is one
+        (a first run, or a lost database). Each host is listed once a pass: the event's own,
+        then every host listed before is looked through too."""
+        reference = reference_for(event.calendar_id, event.id)
+        if host not in self._listed:
+            self._listed[host] = self._references(host)
+        listers = [lister for lister, listing in self._listed.items() if reference in listing]
+        if not listers:
+            return False
+        lister = host if host in listers else listers[0]
+        ids = self._listed[lister][reference]
+        block = find_block(event.description)
+        meeting_id = block.meeting_id if block and block.meeting_id in ids else ids[0]
+        try:
+            meeting = self._zoom_call(partial(self._zoom.get_meeting, meeting_id), lister)
+        except StepFailed as failure:
+            if not _meeting_gone(failure):
+                raise
+            return False
+        self.record_found(event, reference, meeting, lister)
+        return True
+
+    def _references(self, host: str) -> dict[str, list[int]]:
+        """The host's meetings by reference; none for a host Zoom does not know (creating
+        one for it then fails, and tells the user why)."""
+        try:
+            return self._zoom_call(partial(self._zoom.meeting_references, host), host)
+        except StepFailed as failure:
+            cause = failure.cause
+            if isinstance(cause, ZoomNotFound) and cause.code == USER_NOT_FOUND:
+                return {}
+            raise
+
+    def sweep(self, links: Sequence[Link]) -> None:
+        """Delete each meeting that duplicates a linked one: a create that reached Zoom after
+        syncd lost track of it (killed mid-request, then its database lost)."""
+        by_reference = {link.reference: link for link in links if link.meeting_id is not None}
+        for host in sorted({link.host for link in by_reference.values() if link.host}):
+            for link, stray in duplicates(self._references(host), by_reference):
+                self._journal.check()
+                self._zoom_call(partial(self._zoom.delete_meeting, stray), host)
+                self._report.meetings_deleted += 1
+                log.warning(
+                    "event %s/%s: deleted meeting %s, a duplicate of its meeting %s that "
+                    "reached Zoom after syncd lost track of it",
+                    link.calendar_id,
+                    link.event_id,
+                    stray,
+                    link.meeting_id,
+                )
 
     def create(
         self, event: Event, spec: MeetingSpec, reference: str, replaces: int | None = None
@@ -66,9 +121,6 @@ class MeetingSteps:
             raise StepFailed(limit, retry_at=blocked_until, create_refused=True)
         if self._health.down is not None:
             raise StepFailed(self._health.down, create_refused=True)
-        forgotten = self._forgotten(spec.host, reference)
-        if forgotten is not None:
-            return self.record_found(event, reference, forgotten, spec.host)
         self._journal.check()
         self._journal.begin_create(event.id, reference, spec.host, replaces)
         try:
@@ -97,17 +149,6 @@ class MeetingSteps:
         changes = occurrence_changes(None, spec, True, self._journal.now())
         self.change_occurrences(event, meeting.id, spec, changes)
         return block_of_meeting(meeting)
-
-    def _forgotten(self, host: str, reference: str) -> Meeting | None:
-        if self._made_before is None:
-            return None
-        if host not in self._made_before:
-            listed = self._zoom_call(lambda: self._zoom.meeting_references(host), host)
-            self._made_before[host] = listed
-        meeting_id = self._made_before[host].get(reference)
-        if meeting_id is None:
-            return None
-        return self._zoom_call(lambda: self._zoom.get_meeting(meeting_id), host)
 
     def find_or_create(
         self,
@@ -370,6 +411,21 @@ class MeetingSteps:
             if isinstance(exc, ZoomAuthError | ZoomUnavailable):
                 self._health.down = exc
             raise StepFailed(exc) from exc
+
+
+def duplicates(
+    listing: Mapping[str, Sequence[int]], links: Mapping[str, Link]
+) -> Iterator[tuple[Link, int]]:
+    """The meetings of a host's `listing` (ids by reference) that duplicate a link's meeting.
+    Only where the listing shows the linked meeting too, so that an event is never left
+    without one, and never a meeting a re-host is still replacing."""
+    for reference, ids in listing.items():
+        link = links.get(reference)
+        if link is None or link.meeting_id not in ids:
+            continue
+        for meeting_id in ids:
+            if meeting_id not in (link.meeting_id, link.replaced_meeting_id):
+                yield link, meeting_id
 
 
 def _meeting_gone(failure: StepFailed) -> bool:

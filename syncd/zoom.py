@@ -351,13 +351,14 @@ class ZoomClient:
                 return self.get_meeting(int(item["id"]))
         return None
 
-    def meeting_references(self, host: str) -> dict[str, int]:
-        """The host's meetings that syncd made, by the reference leading their agenda."""
-        found: dict[str, int] = {}
+    def meeting_references(self, host: str) -> dict[str, list[int]]:
+        """The host's meetings that syncd made, by the reference leading their agenda (more
+        than one where a create of unknown outcome was repeated)."""
+        found: dict[str, list[int]] = {}
         for item in self._list_meetings(host):
             first_line = (item.get("agenda") or "").split("\n", 1)[0]
             if first_line.startswith(REFERENCE_PREFIX):
-                found[first_line] = int(item["id"])
+                found.setdefault(first_line, []).append(int(item["id"]))
         return found
 
     def _list_meetings(self, host: str) -> Iterator[dict[str, Any]]:

@@ -454,14 +454,14 @@ class FakeZoom:
 
         return self.faults.run("find_meeting", find, host, reference)
 
-    def meeting_references(self, host: str) -> dict[str, int]:
-        def listed() -> dict[str, int]:
+    def meeting_references(self, host: str) -> dict[str, list[int]]:
+        def listed() -> dict[str, list[int]]:
             email = self._user(host)
-            return {
-                record.agenda.split("\n", 1)[0]: record.id
-                for record in list(self.meetings.values())
-                if record.host == email and record.agenda.startswith("syncd-ref:")
-            }
+            found: dict[str, list[int]] = {}
+            for record in list(self.meetings.values()):
+                if record.host == email and record.agenda.startswith("syncd-ref:"):
+                    found.setdefault(record.agenda.split("\n", 1)[0], []).append(record.id)
+            return found
 
         return self.faults.run("meeting_references", listed, host)
 

@@ -24,6 +24,7 @@ class CalendarState:
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     settings_fingerprint: str | None = None
+    recovering_until: datetime | None = None
 
 
 def _calendar(row: CalendarRow) -> CalendarState:
@@ -38,6 +39,7 @@ def _calendar(row: CalendarRow) -> CalendarState:
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
         settings_fingerprint=row.settings_fingerprint,
+        recovering_until=row.recovering_until,
     )
 
 
@@ -82,6 +84,12 @@ class CalendarStore(StoreBase):
                 row.settings_fingerprint = fingerprint
             if time_zone:
                 row.time_zone = time_zone
+            session.add(row)
+
+    def set_recovery(self, calendar_id: str, until: datetime | None) -> None:
+        with self._transaction() as session:
+            row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
+            row.recovering_until = until
             session.add(row)
 
     def acquire_lease(self, calendar_id: str, owner: str, until: datetime, now: datetime) -> bool:

@@ -138,6 +138,16 @@ class JournalStore(StoreBase):
             )
             return [_link(row) for row in rows]
 
+    def live_links(self, calendar_id: str) -> list[Link]:
+        """The calendar's links to a meeting that syncd follows (created or linked)."""
+        with self._transaction() as session:
+            rows = session.scalars(
+                select(LinkRow)
+                .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
+                .order_by(LinkRow.id)
+            )
+            return [_link(row) for row in rows]
+
     def count_live(self, calendar_id: str) -> int:
         """The calendar's meetings that syncd follows (created or linked)."""
         with self._transaction() as session:

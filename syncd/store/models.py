@@ -68,6 +68,10 @@ class CalendarRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     settings_fingerprint: Mapped[str | None] = mapped_column(String(64))
     """Of the config the sync token's events were last planned with."""
+    recovering_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set by a pass that found the calendar's journal empty (a first run, or a lost
+    database): until the first pass after it, meetings Zoom has for the calendar's events are
+    looked up by reference, then duplicates that reached Zoom late are deleted."""
 
 
 class LinkRow(Base):

@@ -71,11 +71,15 @@ def test_a_lost_create_response_is_found_by_reference_not_created_again(
 
 
 def test_a_refused_create_is_retried_without_a_lookup(google_sim, zoom_sim, make_app, clock):
+    app = make_app()
+    tagged(google_sim, summary="Earlier #zoom")
+    app.run_pass()  # the store's first pass lists the host's meetings once, before creating
+    clock.advance(minutes=3)
+    app.run_pass()  # and once its creates can no longer be under way, for duplicates
     event_id = tagged(google_sim)
     # Too many requests: Zoom made nothing, and will later (a 400 would park the event).
     zoom_sim.inject("meetings.create", status=429, headers={"Retry-After": "0"}, times=None)
-    app = make_app()
-    app.run_pass()  # the store's first pass lists the host's meetings once, before creating
+    app.run_pass()
     zoom_sim.clear_faults()
     assert link_state(app, event_id).state is LinkState.PENDING
     zoom_sim.reset_log()
@@ -83,7 +87,7 @@ def test_a_refused_create_is_retried_without_a_lookup(google_sim, zoom_sim, make
     clock.advance(minutes=2)
     assert app.run_pass().ok
     assert zoom_sim.count("meetings.list") == 0
-    assert len(zoom_sim.meetings()) == 1
+    assert len(zoom_sim.meetings()) == 2
 
 
 def test_a_users_edit_during_write_back_is_merged_not_overwritten(google_sim, make_app):

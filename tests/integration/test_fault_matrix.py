@@ -26,14 +26,6 @@ CHANGES = {  # what the user does, and the routes syncd's pass then takes, in or
     "untag": ("events.patch", "meetings.delete"),
     "cancel": ("meetings.delete",),
 }
-RACE_AFTER_LOST_DATABASE = (
-    "a create still under way in Zoom when syncd restarts on an empty database: the lookup by "
-    "reference runs before that meeting exists, so a second one is made (open: issue 13)"
-)
-LOST_DATABASE_GAP = (
-    "a lost database after the event lost its tag or was cancelled: nothing names the "
-    "meeting any more (no journal row, no block), so it stays in Zoom"
-)
 
 
 def cells():
@@ -41,18 +33,12 @@ def cells():
         for route in routes:
             for reaches in (True, False):
                 for database in ("kept", "deleted"):
-                    marks: tuple = ()
-                    if database == "deleted" and change in ("untag", "cancel"):
-                        marks = (pytest.mark.xfail(reason=LOST_DATABASE_GAP, strict=False),)
-                    if database == "deleted" and route == "meetings.create" and reaches:
-                        marks = (pytest.mark.xfail(reason=RACE_AFTER_LOST_DATABASE, strict=False),)
                     reach = "reaches" if reaches else "503"
                     yield pytest.param(
                         change,
                         route,
                         reaches,
                         database,
-                        marks=marks,
                         id=f"{change}-{route}-{reach}-db-{database}",
                     )
 

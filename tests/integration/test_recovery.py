@@ -1,0 +1,126 @@
+"""A journal recovered from Zoom after the database was lost: the meetings Zoom has are found
+by their references, those no longer wanted are deleted (under the mass-change guard), and a
+second meeting for one event is deleted once no create can still be on its way."""
+
+from __future__ import annotations
+
+import httpx
+
+from syncd.description import find_block
+from syncd.domain import LinkState, reference_for
+from tests.conftest import CALENDAR
+from tests.integration.test_lifecycle import TEXT, link_of, put, synced
+from tests.integration.test_store_faults import database_files
+
+
+def lose_the_database(config) -> None:
+    for path in database_files(config):
+        path.unlink()
+
+
+def carrying(zoom_sim, event_id: str) -> list[dict]:
+    reference = reference_for(CALENDAR, event_id)
+    return [m for m in zoom_sim.meetings() if m["agenda"].startswith(reference)]
+
+
+def second_copy(zoom_sim, meeting: dict) -> int:
+    """What a create sent twice leaves behind: another meeting with the same agenda."""
+    token = httpx.post(
+        zoom_sim.token_url,
+        params={"grant_type": "account_credentials", "account_id": zoom_sim.account_id},
+        auth=(zoom_sim.client_id, zoom_sim.client_secret),
+    ).json()["access_token"]
+    body = {key: meeting[key] for key in ("topic", "agenda", "type", "start_time", "duration")}
+    made = httpx.post(
+        f"{zoom_sim.api_base_url}/users/me/meetings",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return int(made.json()["id"])
+
+
+def test_a_second_meeting_already_in_zoom_is_deleted_once_the_recovery_settles(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    event_id = put(google_sim)
+    first = make_app()
+    synced(first)
+    first.close()
+    (meeting,) = zoom_sim.meetings()
+    copy = second_copy(zoom_sim, meeting)
+    lose_the_database(config)
+
+    app = make_app()
+    assert app.run_pass().ok
+    assert link_of(app, event_id).meeting_id == meeting["id"]  # the one the event shows
+    assert len(carrying(zoom_sim, event_id)) == 2  # a create of the lost process may be due
+    clock.advance(minutes=3)
+    assert app.run_pass().ok
+
+    assert [m["id"] for m in carrying(zoom_sim, event_id)] == [meeting["id"]]
+    assert copy not in {m["id"] for m in zoom_sim.meetings()}
+    assert app.store.calendar(CALENDAR).recovering_until is None
+    zoom_sim.reset_log()
+    clock.advance(minutes=3)
+    assert app.run_pass().ok
+    assert zoom_sim.count("meetings.list") == 0  # the recovery is over
+
+
+def test_a_meeting_of_an_event_untagged_meanwhile_is_deleted(
+    google_sim, zoom_sim, make_app, config
+):
+    event_id = put(google_sim)
+    first = make_app()
+    synced(first)
+    first.close()
+    lose_the_database(config)
+    google_sim.edit_event(CALENDAR, event_id, summary="Planning")
+
+    assert make_app().run_pass().ok
+
+    assert zoom_sim.meetings() == []
+    assert google_sim.event(CALENDAR, event_id)["description"] == TEXT
+
+
+def test_a_lost_database_and_a_renamed_tag_delete_nothing(google_sim, zoom_sim, make_app, config):
+    """The mass-change guard counts the meetings found again like any others."""
+    ids = [put(google_sim, summary=f"Team {i} #zoom") for i in range(6)]
+    first = make_app()
+    synced(first)
+    first.close()
+    lose_the_database(config)
+    renamed = config.model_copy(update={"sync": config.sync.model_copy(update={"tag": "#video"})})
+
+    report = make_app(renamed).run_pass()
+
+    assert not report.ok
+    assert "held back by the mass-change guard" in (report.calendars[0].warning or "")
+    assert len(zoom_sim.meetings()) == 6
+    assert all(find_block(google_sim.event(CALENDAR, i)["description"]) for i in ids)
+
+
+def test_a_failed_lookup_queues_the_event_until_zoom_can_be_asked(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    event_id = put(google_sim)
+    google_sim.inject("events.patch", status=500, times=None)
+    first = make_app()
+    first.run_pass()  # the meeting is made; the event never learns of it
+    first.close()
+    google_sim.clear_faults()
+    lose_the_database(config)
+    zoom_sim.inject("meetings.list", status=503, times=None)
+
+    app = make_app()
+    app.run_pass()
+    assert link_of(app, event_id).state is LinkState.CREATING  # whether Zoom has one: unknown
+    zoom_sim.clear_faults()
+    clock.advance(minutes=5)
+    assert app.run_pass().ok
+
+    assert zoom_sim.count("meetings.create") == 1
+    (meeting,) = carrying(zoom_sim, event_id)
+    assert (
+        find_block(google_sim.event(CALENDAR, event_id)["description"]).meeting_id
+        == (meeting["id"])
+    )
