@@ -2,8 +2,9 @@
 
 Every request syncd sends to a simulator during a test is checked, at teardown, against
 Zoom's published OpenAPI spec and Google's discovery document. Everything every test printed
-(captured output and log records at every level, failure reports) is scanned for the secrets
-the simulators issued; one found fails the session.
+(captured output and log records at every level, failure reports, the output of every syncd
+process a test started) is scanned for the secrets the simulators issued; one found fails the
+session.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote
 
 import pytest
@@ -28,6 +29,13 @@ from syncd.sim.zoom import ZoomSim
 from tests.schemas import validate_google_request, validate_zoom_request
 
 _LEAKS: list[str] = []
+_CHILD_LOGS: list[Path] = []
+
+
+def child_log(path: Path) -> IO[str]:
+    """A file for a syncd child process's stdout and stderr, scanned like the rest."""
+    _CHILD_LOGS.append(path)
+    return path.open("w")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -40,6 +48,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    secrets = all_issued()
+    for path in _CHILD_LOGS:
+        text = path.read_text() if path.exists() else ""
+        _LEAKS.extend(f"{path}: a secret ...{s[-4:]} was printed" for s in secrets if s in text)
     if _LEAKS:
         print("\nsecrets found in test output:\n" + "\n".join(sorted(set(_LEAKS))))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

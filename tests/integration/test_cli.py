@@ -270,6 +270,7 @@ def test_on_a_terminal_sync_shows_progress_instead_of_a_line_per_action(
         shown += chunk
     stdout, _ = process.communicate(timeout=60)
     os.close(master)
+    print(stdout, shown.decode(errors="replace"), sep="\n")  # scanned for secrets
 
     assert process.returncode == 0
     assert b"events handled" in shown

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from syncd.description import find_block
-from tests.conftest import CALENDAR, when
+from tests.conftest import CALENDAR, child_log, when
 from tests.integration.test_cli import toml_for
 
 
@@ -27,14 +27,17 @@ def sync_process(config, zoom_sim, tmp_path, *, capture: bool = False) -> subpro
         "ZOOM_CLIENT_ID": zoom_sim.client_id,
         "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
     }
-    output = subprocess.PIPE if capture else subprocess.DEVNULL
-    return subprocess.Popen(
+    log = None if capture else child_log(tmp_path / f"sync-{time.monotonic_ns()}.log")
+    process = subprocess.Popen(
         [sys.executable, "-m", "syncd", "--config", str(path), "sync"],
-        stdout=output,
-        stderr=output,
+        stdout=log or subprocess.PIPE,
+        stderr=subprocess.STDOUT if log else subprocess.PIPE,
         text=True,
         env=env,
     )
+    if log is not None:
+        log.close()
+    return process
 
 
 def kill_when(process: subprocess.Popen, condition, seconds: float = 30) -> None:
@@ -121,6 +124,7 @@ def test_ctrl_c_during_sync_finishes_the_event_in_hand(
         time.sleep(0.02)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
+    print(stdout, stderr, sep="\n")  # what the administrator sees: scanned for secrets
 
     assert process.returncode == 130
     assert "Traceback" not in stderr

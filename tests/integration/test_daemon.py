@@ -48,6 +48,7 @@ def test_daemon_picks_up_new_events_and_stops_on_sigterm(google_sim, zoom_sim, c
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=30)
+        print(stderr)  # what journald would hold: scanned for secrets
     assert daemon.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert "syncd stopped" in stderr
@@ -64,6 +65,7 @@ def test_sigterm_mid_pass_finishes_the_event_in_hand(
     wait_for(lambda: zoom_sim.count("meetings.create") >= 5)
     daemon.send_signal(signal.SIGTERM)
     _, stderr = daemon.communicate(timeout=30)
+    print(stderr)  # what journald would hold: scanned for secrets
     assert daemon.returncode == 0, stderr
     created = len(zoom_sim.meetings())
     assert 5 <= created < 40
@@ -87,6 +89,7 @@ def test_a_pass_longer_than_the_interval_is_not_overlapped(google_sim, zoom_sim,
     finally:
         daemon.send_signal(signal.SIGTERM)
         _, stderr = daemon.communicate(timeout=30)
+        print(stderr)  # what journald would hold: scanned for secrets
     assert daemon.returncode == 0, stderr
     assert len(zoom_sim.meetings()) == 10
     assert zoom_sim.count("meetings.create") == 10
