@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from syncd.description import find_block, remove_block
-from syncd.domain import reference_for
 from syncd.timing import zoom_utc
 from tests.conftest import CALENDAR
+from tests.integration.outcome import Outcome, outcome
 from tests.integration.test_crash import kill_when, sync_process
-from tests.integration.test_lifecycle import TEXT, put, synced
+from tests.integration.test_lifecycle import put, synced
 from tests.integration.test_store_faults import database_files
 
 CHANGES = {  # what the user does, and the routes syncd's pass then takes, in order
@@ -87,18 +86,9 @@ def test_kill_9_in_flight(
         clock.advance(minutes=3)
         restarted.run_pass()
 
-    event = google_sim.event(CALENDAR, event_id)
-    description = event.get("description", "")
-    assert remove_block(description) == TEXT
-    carrying = [
-        m for m in zoom_sim.meetings() if m["agenda"].startswith(reference_for(CALENDAR, event_id))
-    ]
-    if change in ("create", "update"):
-        (meeting,) = carrying
-        assert find_block(description).meeting_id == meeting["id"]
-    else:
-        assert carrying == []
-        assert description == TEXT or event["status"] == "cancelled"
+    wanted = change in ("create", "update")
+    found = outcome(google_sim, zoom_sim, [event_id] * wanted, [event_id] * (not wanted))
+    assert found == Outcome()
 
 
 ROUTES = (
@@ -168,18 +158,8 @@ def test_a_route_failing_for_a_whole_pass(
         clock.advance(minutes=3)
         app.run_pass()
 
-    for event_id in (new, moved):
-        description = google_sim.event(CALENDAR, event_id)["description"]
-        carrying = [
-            m
-            for m in zoom_sim.meetings()
-            if m["agenda"].startswith(reference_for(CALENDAR, event_id))
-        ]
-        assert len(carrying) == 1, (event_id, carrying)
-        assert find_block(description).meeting_id == carrying[0]["id"]
-        assert remove_block(description) == TEXT
+    assert outcome(google_sim, zoom_sim, [new, moved], [untagged]) == Outcome()
     moved_start = google_sim.event(CALENDAR, moved)["start"]["dateTime"]
     (moved_meeting,) = [m for m in zoom_sim.meetings() if m["topic"].startswith("Moved")]
     assert moved_meeting["start_time"] == zoom_utc(datetime.fromisoformat(moved_start))
-    assert google_sim.event(CALENDAR, untagged)["description"] == TEXT
     assert len(zoom_sim.meetings()) == 2

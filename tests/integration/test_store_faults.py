@@ -20,6 +20,7 @@ from sqlalchemy import event
 from syncd.description import find_block
 from syncd.store import StoreError
 from tests.conftest import CALENDAR
+from tests.integration.outcome import Outcome, outcome
 from tests.integration.test_lifecycle import TEXT, assert_linked, put, synced, with_sync
 
 TITLES = [f"Meeting {n} #zoom" for n in range(4)]
@@ -54,6 +55,7 @@ def on_each_connection(app, pragma: str) -> Callable[[], None]:
 def assert_one_meeting_each(google_sim, zoom_sim, app, event_ids, texts=None) -> None:
     """Each event shows its own meeting, and its user's text (`texts`, else TEXT) intact."""
     texts = texts or {}
+    assert outcome(google_sim, zoom_sim, event_ids, texts=texts) == Outcome()
     meetings = [
         assert_linked(google_sim, zoom_sim, app, e, texts.get(e, TEXT))["id"] for e in event_ids
     ]
