@@ -18,6 +18,7 @@ import click
 
 from syncd.app import App, google_client, zoom_client
 from syncd.config import DEFAULT_PATH, Config, ConfigError, load_config, resolve_zoom_credentials
+from syncd.engine import ProgressCallback
 from syncd.google_calendar import GoogleError
 from syncd.logs import setup_logging
 from syncd.report import PassReport
@@ -174,16 +175,17 @@ def _stop_on_signals(request_stop: Callable[[], None]) -> Iterator[None]:
 @main.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Run the daemon: a pass every interval, until SIGTERM or SIGINT."""
+    """Run the daemon: a pass every interval, until SIGTERM or SIGINT; SIGHUP reloads."""
     from syncd.daemon import Daemon
 
     config = _load(ctx)
+
+    def build(config: Config, on_progress: ProgressCallback) -> App:
+        return App.build(config, resolve_zoom_credentials(), on_progress=on_progress)
+
     with reported():
-        app = App.build(config, resolve_zoom_credentials())
-    try:
-        ctx.exit(Daemon(app).run())
-    finally:
-        app.close()
+        daemon = Daemon(ctx.obj, config, build)
+    ctx.exit(daemon.run())
 
 
 @contextmanager

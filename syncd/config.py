@@ -46,6 +46,7 @@ class SyncSection(_Section):
     retry_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
     park_after: Annotated[int, Field(ge=1)] = 8
     lease_seconds: Annotated[float, Field(ge=1)] = 60.0
+    stall_seconds: Annotated[float, Field(gt=0)] = 600.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     delete_guard_min: Annotated[int, Field(ge=1)] = 5

@@ -1,4 +1,6 @@
-"""`syncd run`: one pass every interval on an APScheduler loop, until SIGTERM or SIGINT."""
+"""`syncd run`: one pass every interval on an APScheduler loop, until SIGTERM or SIGINT;
+SIGHUP re-reads the config between passes; systemd hears READY, STATUS, WATCHDOG and
+STOPPING."""
 
 from __future__ import annotations
 
@@ -6,47 +8,72 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 
 import sdnotify
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd.app import App
+from syncd.config import Config, ConfigError, load_config
+from syncd.engine import ProgressCallback
+from syncd.logs import setup_logging
+from syncd.report import PassReport
 from syncd.store import StoreError
+from syncd.watchdog import Heartbeat, Watchdog, ping_interval
 
 log = logging.getLogger(__name__)
 
+JOB = "sync-pass"
+
+AppBuilder = Callable[[Config, ProgressCallback], App]
+"""Builds the app a config describes (the credentials read again), reporting progress."""
+
 
 class Daemon:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, config_path: Path, config: Config, build: AppBuilder) -> None:
+        self._config_path = config_path
+        self._build = build
         self._stopping = threading.Event()
+        self._reload_requested = threading.Event()
+        self._pass_lock = threading.Lock()
+        """Held for a whole pass: a reload waits for the pass in hand to end."""
         self._notifier = sdnotify.SystemdNotifier()
-        interval = app.config.sync.interval_seconds
+        self.heartbeat = Heartbeat(config.sync.stall_seconds)
+        self.app = build(config, self._progress)
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler.add_job(
             self._pass,
             "interval",
-            seconds=interval,
-            id="sync-pass",
+            seconds=config.sync.interval_seconds,
+            id=JOB,
             next_run_time=datetime.now(UTC),
             max_instances=1,
             coalesce=True,
-            misfire_grace_time=max(1, int(interval)),
+            misfire_grace_time=max(1, int(config.sync.interval_seconds)),
         )
 
+    @property
+    def config(self) -> Config:
+        return self.app.config
+
+    def _progress(self, _calendar_id: str, _events_seen: int) -> None:
+        self.heartbeat.beat()
+
     def _pass(self) -> None:
-        started = time.monotonic()
-        try:
-            report = self.app.run_pass()
-        except StoreError as exc:
-            log.error("sync pass failed, will try again next pass: %s", exc)
+        with self._pass_lock:
+            if self._stopping.is_set():
+                return
+            self.heartbeat.beat()
+            started = time.monotonic()
+            report = self._run_pass()
+            interval = self.config.sync.interval_seconds
+            self.heartbeat.beat(next_in=interval)
+        if report is None:
             return
-        except Exception:  # the loop must outlive any one pass; a bug deserves its traceback
-            log.exception("sync pass failed")
-            return
-        took, interval = time.monotonic() - started, self.app.config.sync.interval_seconds
+        took = time.monotonic() - started
         if took > interval:
             log.info(
                 "the pass took %.0f s, longer than interval_seconds (%g s): the passes that "
@@ -54,31 +81,83 @@ class Daemon:
                 took,
                 interval,
             )
-        failures = sum(len(c.failures) for c in report.calendars)
-        errors = sum(1 for c in report.calendars if c.error)
-        self._notifier.notify(
-            f"STATUS=last pass {datetime.now(UTC):%H:%M:%S} UTC: "
-            f"{failures} events queued for retry, {errors} calendars failed"
-        )
+        self._notifier.notify(f"STATUS={_status_line(report)}")
 
+    def _run_pass(self) -> PassReport | None:
+        try:
+            return self.app.run_pass()
+        except StoreError as exc:
+            log.error("sync pass failed, will try again next pass: %s", exc)
+        except Exception:  # the loop must outlive any one pass; a bug deserves its traceback
+            log.exception("sync pass failed")
+        return None
+
+    # -- signals -----------------------------------------------------------------------------
     def request_stop(self, signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
         log.info("received %s, stopping after the event in hand", signal.Signals(signum).name)
         self._stopping.set()
+        self.app.engine.request_stop()
 
+    def request_reload(self, _signum: int = signal.SIGHUP, _frame: FrameType | None = None) -> None:
+        self._reload_requested.set()
+
+    def _reload(self) -> None:
+        """Read the config again and build the app it describes, between passes. A config
+        that cannot be used leaves the old one in force."""
+        self._reload_requested.clear()
+        try:
+            config = load_config(self._config_path)
+        except ConfigError as exc:
+            log.error("reload refused, the old config stays in force: %s", "; ".join(exc.problems))
+            return
+        with self._pass_lock:
+            if self._stopping.is_set():
+                return
+            try:
+                app = self._build(config, self._progress)
+            except (ConfigError, StoreError) as exc:
+                log.error("reload refused, the old config stays in force: %s", exc)
+                return
+            old, self.app = self.app, app
+            old.close()
+            setup_logging(config.sync.log_level)
+            self.heartbeat.stall_seconds = config.sync.stall_seconds
+            interval = config.sync.interval_seconds
+            if interval != old.config.sync.interval_seconds:
+                self._scheduler.reschedule_job(JOB, trigger="interval", seconds=interval)
+        log.info("config %s reloaded", self._config_path)
+        self._notifier.notify(f"STATUS=config reloaded at {datetime.now(UTC):%H:%M:%S} UTC")
+
+    # -- the loop ----------------------------------------------------------------------------
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self.request_stop)
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_reload)
         self._scheduler.start()
+        interval = ping_interval()
+        if interval is not None:
+            notify = self._notifier.notify
+            Watchdog(notify, self.heartbeat, interval, self._stopping).start()
         log.info(
             "syncd running: %d calendar(s) every %g s",
-            len(self.app.config.google.calendars),
-            self.app.config.sync.interval_seconds,
+            len(self.config.google.calendars),
+            self.config.sync.interval_seconds,
         )
         self._notifier.notify("READY=1")
-        while not self._stopping.wait(1.0):
-            pass
+        while not self._stopping.wait(0.2):
+            if self._reload_requested.is_set():
+                self._reload()
         self._notifier.notify("STOPPING=1")
-        self.app.engine.request_stop()
         self._scheduler.shutdown(wait=True)
+        self.app.close()
         log.info("syncd stopped")
         return 0
+
+
+def _status_line(report: PassReport) -> str:
+    failures = sum(len(c.failures) for c in report.calendars)
+    errors = sum(1 for c in report.calendars if c.error)
+    return (
+        f"last pass {datetime.now(UTC):%H:%M:%S} UTC: "
+        f"{failures} events queued for retry, {errors} calendars failed"
+    )

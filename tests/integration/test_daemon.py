@@ -2,31 +2,111 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+
+import pytest
 
 from tests.conftest import CALENDAR, when
 from tests.integration.test_cli import toml_for
 
 
-def start_daemon(config, zoom_sim, tmp_path, interval: float) -> subprocess.Popen:
+def start_daemon(
+    config, zoom_sim, tmp_path, interval: float, *, sync: str = "", env: dict | None = None
+) -> subprocess.Popen:
     path = tmp_path / "config.toml"
-    path.write_text(toml_for(config).replace("[sync]", f"[sync]\ninterval_seconds = {interval}"))
-    env = os.environ | {
-        "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
-        "ZOOM_CLIENT_ID": zoom_sim.client_id,
-        "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
-    }
+    path.write_text(daemon_toml(config, interval, sync))
+    environ = (
+        os.environ
+        | (env or {})
+        | {
+            "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
+            "ZOOM_CLIENT_ID": zoom_sim.client_id,
+            "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "syncd", "--config", str(path), "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=environ,
     )
+
+
+def daemon_toml(config, interval: float, sync: str = "") -> str:
+    return toml_for(config).replace("[sync]", f"[sync]\ninterval_seconds = {interval}\n{sync}")
+
+
+def stop(daemon: subprocess.Popen) -> str:
+    """SIGTERM; what the daemon logged (printed: scanned for secrets)."""
+    daemon.send_signal(signal.SIGTERM)
+    _, stderr = daemon.communicate(timeout=30)
+    print(stderr)  # what journald would hold: scanned for secrets
+    assert daemon.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    return stderr
+
+
+class NotifySocket:
+    """systemd's end of sd_notify: a datagram socket that keeps each message and its time."""
+
+    def __init__(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="notify-", dir="/tmp")  # a short socket path
+        self.path = os.path.join(self.directory, "notify")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(self.path)
+        self.socket.settimeout(0.1)
+        self.messages: list[tuple[float, str]] = []
+        self._open = True
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while self._open:
+            try:
+                data = self.socket.recv(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.messages.append((time.monotonic(), data.decode()))
+
+    def kinds(self) -> list[str]:
+        """Each message's variable name, runs of WATCHDOG folded into one."""
+        kinds: list[str] = []
+        for _, message in self.messages:
+            kind = message.split("=", 1)[0]
+            if not (kind == "WATCHDOG" and kinds and kinds[-1] == "WATCHDOG"):
+                kinds.append(kind)
+        return kinds
+
+    def pings_since(self, moment: float) -> int:
+        return sum(1 for at, message in self.messages if at >= moment and message == "WATCHDOG=1")
+
+    def close(self) -> None:
+        self._open = False
+        self._reader.join()
+        self.socket.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def notify_socket():
+    listening = NotifySocket()
+    yield listening
+    listening.close()
+
+
+WATCHED = {"WATCHDOG_USEC": "200000"}  # WatchdogSec=0.2s: a ping every 0.1 s
 
 
 def wait_for(condition, seconds: float = 30) -> None:
@@ -94,3 +174,84 @@ def test_a_pass_longer_than_the_interval_is_not_overlapped(google_sim, zoom_sim,
     assert len(zoom_sim.meetings()) == 10
     assert zoom_sim.count("meetings.create") == 10
     assert "in work by" not in stderr  # no second pass of this daemon ever started alongside
+
+
+def test_systemd_hears_ready_watchdog_during_a_slow_pass_status_and_stopping(
+    google_sim, zoom_sim, config, tmp_path, notify_socket
+):
+    for i in range(8):
+        google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i / 10)})
+    zoom_sim.latency = 0.25  # a pass of about 3 s, far longer than WatchdogSec
+    env = WATCHED | {"NOTIFY_SOCKET": notify_socket.path}
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=60, env=env)
+    wait_for(lambda: zoom_sim.count("meetings.create") >= 1)
+    started = time.monotonic()
+    wait_for(lambda: google_sim.count("events.patch") == 8)
+    wait_for(lambda: "STATUS" in notify_socket.kinds())
+    stop(daemon)
+
+    kinds = notify_socket.kinds()
+    assert kinds[:3] == ["READY", "WATCHDOG", "STATUS"], kinds
+    assert kinds[3:] in (["STOPPING"], ["WATCHDOG", "STOPPING"]), kinds
+    slow = [at for at, message in notify_socket.messages if message == "WATCHDOG=1"]
+    during_the_pass = [at for at in slow if at >= started]
+    assert len(during_the_pass) >= 10  # every 0.1 s while the pass went on
+    assert max(b - a for a, b in itertools.pairwise(during_the_pass)) < 0.5
+    (status,) = [m for _, m in notify_socket.messages if m.startswith("STATUS=")]
+    assert "0 events queued for retry, 0 calendars failed" in status
+
+
+def test_a_wedged_daemon_stops_pinging_the_watchdog(
+    google_sim, zoom_sim, config, tmp_path, notify_socket
+):
+    google_sim.put_event(CALENDAR, {"summary": "Stuck #zoom", **when()})
+    zoom_sim.inject("meetings.create", hang=4.0)  # far beyond stall_seconds, within the timeout
+    env = WATCHED | {"NOTIFY_SOCKET": notify_socket.path}
+    daemon = start_daemon(
+        config, zoom_sim, tmp_path, interval=60, sync="stall_seconds = 1", env=env
+    )
+    wait_for(lambda: zoom_sim.in_flight("meetings.create") > 0)
+    wedged = time.monotonic()
+    time.sleep(2.5)
+    quiet_from = wedged + 1.3  # a second without progress, and one ping interval more
+    assert notify_socket.pings_since(wedged) >= 5  # still alive at first
+    assert notify_socket.pings_since(quiet_from) == 0
+    wait_for(lambda: len(zoom_sim.meetings()) == 1)
+    resumed = time.monotonic()
+    wait_for(lambda: notify_socket.pings_since(resumed) > 0)  # alive again: pings resume
+    logged = stop(daemon)
+
+    assert "no progress for" in logged and "systemd will restart it" in logged
+
+
+def test_sighup_reloads_the_config_between_passes(google_sim, zoom_sim, config, tmp_path):
+    google_sim.put_event(CALENDAR, {"summary": "Old tag #zoom", **when()})
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=0.3)
+    try:
+        wait_for(lambda: len(zoom_sim.meetings()) == 1)
+        path = tmp_path / "config.toml"
+        path.write_text(daemon_toml(config, 0.3, 'tag = "#video"'))
+        daemon.send_signal(signal.SIGHUP)
+        google_sim.put_event(CALENDAR, {"summary": "New tag #video", **when(days=2)})
+        wait_for(lambda: any(m["topic"] == "New tag" for m in zoom_sim.meetings()))
+    finally:
+        logged = stop(daemon)
+    assert f"config {tmp_path / 'config.toml'} reloaded" in logged
+
+
+def test_an_invalid_config_on_sighup_keeps_the_old_one(google_sim, zoom_sim, config, tmp_path):
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=0.3)
+    path = tmp_path / "config.toml"
+    try:
+        wait_for(lambda: google_sim.count("events.list") >= 1)
+        path.write_text(daemon_toml(config, 0.3, "park_after = 0\nno_such_option = 1"))
+        daemon.send_signal(signal.SIGHUP)
+        google_sim.put_event(CALENDAR, {"summary": "Still synced #zoom", **when()})
+        wait_for(lambda: len(zoom_sim.meetings()) == 1)  # the old config still in force
+        assert daemon.poll() is None
+    finally:
+        logged = stop(daemon)
+    refused = [line for line in logged.splitlines() if "reload refused" in line]
+    assert len(refused) == 1, logged
+    assert f"{path}: sync.no_such_option: unknown option" in refused[0]
+    assert "sync.park_after" in refused[0]
