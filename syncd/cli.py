@@ -185,6 +185,7 @@ def run(ctx: click.Context) -> None:
 
     with reported():
         daemon = Daemon(ctx.obj, config, build)
+        daemon.serve_metrics()
     ctx.exit(daemon.run())
 
 

@@ -95,10 +95,26 @@ class ZoomSection(_Section):
         return settings
 
 
+class MetricsSection(_Section):
+    listen: str = ""
+    """host:port for Prometheus to scrape /metrics from; empty: no metrics served."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, listen: str) -> str:
+        if not listen:
+            return listen
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError('expected "host:port", such as "127.0.0.1:9464"')
+        return listen
+
+
 class Config(_Section):
     sync: SyncSection = SyncSection()
     google: GoogleSection = GoogleSection()
     zoom: ZoomSection = ZoomSection()
+    metrics: MetricsSection = MetricsSection()
 
 
 @dataclass(frozen=True)

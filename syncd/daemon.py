@@ -16,6 +16,7 @@ from types import FrameType
 import sdnotify
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from syncd import metrics
 from syncd.app import App
 from syncd.config import Config, ConfigError, load_config
 from syncd.engine import ProgressCallback
@@ -74,6 +75,7 @@ class Daemon:
         if report is None:
             return
         took = time.monotonic() - started
+        metrics.record_pass(report, took, *self.app.store.count_work_left())
         if took > interval:
             log.info(
                 "the pass took %.0f s, longer than interval_seconds (%g s): the passes that "
@@ -129,6 +131,17 @@ class Daemon:
         self._notifier.notify(f"STATUS=config reloaded at {datetime.now(UTC):%H:%M:%S} UTC")
 
     # -- the loop ----------------------------------------------------------------------------
+    def serve_metrics(self) -> None:
+        """Serve /metrics where `[metrics] listen` says (a reload does not move it)."""
+        listen = self.config.metrics.listen
+        if not listen:
+            return
+        try:
+            metrics.serve(listen)
+        except OSError as exc:
+            raise ConfigError([f"metrics.listen: cannot listen on {listen}: {exc}"]) from None
+        log.info("serving Prometheus metrics on http://%s/metrics", listen)
+
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)

@@ -26,6 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from syncd.config import ConfigError
 from syncd.domain import ChangePage, Event, EventTime
+from syncd.metrics import count_request
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,19 @@ def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
     return GoogleError(detail)
 
 
+class _CountedHttp(httplib2.Http):
+    """httplib2, each request counted in the metrics (the token refreshes go through it too)."""
+
+    def request(self, *args: Any, **kwargs: Any) -> tuple[httplib2.Response, bytes]:
+        try:
+            response, content = super().request(*args, **kwargs)
+        except Exception:
+            count_request("google", None)
+            raise
+        count_request("google", response.status)
+        return response, content
+
+
 class GoogleCalendar:
     """One client per daemon; each thread gets its own httplib2 connection (not thread-safe)."""
 
@@ -250,7 +264,7 @@ class GoogleCalendar:
         service = getattr(self._local, "service", None)
         if service is None:
             http = google_auth_httplib2.AuthorizedHttp(
-                self._credentials, http=httplib2.Http(timeout=self._timeout)
+                self._credentials, http=_CountedHttp(timeout=self._timeout)
             )
             service = build(
                 "calendar",

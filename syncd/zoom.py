@@ -17,6 +17,7 @@ import httpx
 
 from syncd.config import ZoomCredentials
 from syncd.domain import REFERENCE_PREFIX, Meeting, MeetingSpec
+from syncd.metrics import count_request
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
 from syncd.zoom_body import create_body
 
@@ -141,6 +142,10 @@ def _translate(response: httpx.Response, what: str, *, retry_safe: bool) -> Zoom
     return ZoomRejected(detail, status=status, code=code)
 
 
+def _count_response(response: httpx.Response) -> None:
+    count_request("zoom", response.status_code)
+
+
 class TokenSource:
     """The S2S access token: fetched once, reused until shortly before it expires.
 
@@ -191,6 +196,7 @@ class TokenSource:
                 },
             )
         except httpx.HTTPError as exc:
+            count_request("zoom", None)
             raise ZoomUnavailable(f"Zoom: token: {type(exc).__name__}: {exc}") from None
         if response.status_code != 200:
             error = _translate(response, "token", retry_safe=True)
@@ -220,6 +226,7 @@ class ZoomClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             headers={"Accept": "application/json"},
+            event_hooks={"response": [_count_response]},
         )
         self.tokens = TokenSource(self._http, token_url, credentials)
         self._retry = retry or RetryPolicy()
@@ -249,6 +256,7 @@ class ZoomClient:
                     method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
                 )
             except httpx.HTTPError as exc:
+                count_request("zoom", None)
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 raise ZoomUnavailable(
                     f"Zoom: {what}: {type(exc).__name__}", retry_safe=idempotent or never_sent

@@ -148,6 +148,19 @@ class JournalStore(StoreBase):
             )
             return [_link(row) for row in rows]
 
+    def count_work_left(self) -> tuple[int, int]:
+        """How many events are queued (a retry or a resumed step due) and how many parked."""
+        with self._transaction() as session:
+            queued = session.scalar(
+                select(func.count())
+                .select_from(LinkRow)
+                .where(LinkRow.next_attempt_at.is_not(None))
+            )
+            parked = session.scalar(
+                select(func.count()).select_from(LinkRow).where(LinkRow.parked_at.is_not(None))
+            )
+            return queued or 0, parked or 0
+
     def count_live(self, calendar_id: str) -> int:
         """The calendar's meetings that syncd follows (created or linked)."""
         with self._transaction() as session:

@@ -12,18 +12,29 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import CALENDAR, when
 from tests.integration.test_cli import toml_for
 
 
 def start_daemon(
-    config, zoom_sim, tmp_path, interval: float, *, sync: str = "", env: dict | None = None
+    config,
+    zoom_sim,
+    tmp_path,
+    interval: float,
+    *,
+    sync: str = "",
+    more: str = "",
+    env: dict | None = None,
 ) -> subprocess.Popen:
+    """`more`: sections added to the config."""
     path = tmp_path / "config.toml"
-    path.write_text(daemon_toml(config, interval, sync))
+    path.write_text(daemon_toml(config, interval, sync) + more)
     environ = (
         os.environ
         | (env or {})
@@ -255,3 +266,77 @@ def test_an_invalid_config_on_sighup_keeps_the_old_one(google_sim, zoom_sim, con
     assert len(refused) == 1, logged
     assert f"{path}: sync.no_such_option: unknown option" in refused[0]
     assert "sync.park_after" in refused[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scrape(listen: str) -> dict[tuple[str, tuple], float]:
+    """Every sample /metrics shows, by name and labels."""
+    text = httpx.get(f"http://{listen}/metrics", timeout=5).text
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_metrics_count_what_the_simulators_saw(google_sim, zoom_sim, config, tmp_path):
+    for i in range(3):
+        google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i)})
+    google_sim.put_event(CALENDAR, {"summary": "No tag", **when()})
+    zoom_sim.inject("meetings.list", status=503)  # answered once with an error, then retried
+    listen = f"127.0.0.1:{free_port()}"
+    more = f'[metrics]\nlisten = "{listen}"\n'
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=60, more=more)
+    try:
+        wait_for(lambda: _passes(listen) >= 1)
+        seen = scrape(listen)
+    finally:
+        stop(daemon)
+
+    for api, sim in (("google", google_sim), ("zoom", zoom_sim)):
+        answered = Counter(str(call.status) for call in sim.calls())
+        counted = {
+            dict(labels)["status"]: value
+            for (name, labels), value in seen.items()
+            if name == "syncd_api_requests_total" and dict(labels)["api"] == api
+        }
+        assert counted == answered, api
+    assert seen["syncd_api_requests_total", (("api", "zoom"), ("status", "503"))] == 1
+    actions = {
+        dict(labels)["action"]: value
+        for (name, labels), value in seen.items()
+        if name == "syncd_actions_total"
+    }
+    assert actions["created"] == 3 and actions["linked"] == 3 and actions["deleted"] == 0
+    assert seen["syncd_passes_total", (("result", "ok"),)] == 1
+    assert seen["syncd_events_queued", ()] == 0 and seen["syncd_events_parked", ()] == 0
+    assert seen["syncd_last_success_timestamp_seconds", (("calendar", CALENDAR),)] > 0
+    assert seen["syncd_pass_duration_seconds_count", ()] == 1
+
+
+def _passes(listen: str) -> float:
+    try:
+        samples = scrape(listen)
+    except httpx.HTTPError:
+        return 0
+    return sum(v for (name, _), v in samples.items() if name == "syncd_passes_total")
+
+
+def test_metrics_on_a_port_in_use_is_one_line_and_exit_2(google_sim, zoom_sim, config, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        more = f'[metrics]\nlisten = "{listen}"\n'
+        daemon = start_daemon(config, zoom_sim, tmp_path, interval=60, more=more)
+        _, stderr = daemon.communicate(timeout=30)
+    print(stderr)  # scanned for secrets
+    assert daemon.returncode == 2
+    assert stderr.strip().splitlines() == [
+        f"syncd: metrics.listen: cannot listen on {listen}: [Errno 98] Address already in use"
+    ]
