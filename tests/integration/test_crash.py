@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,9 @@ from tests.conftest import CALENDAR, child_log, when
 from tests.integration.test_cli import toml_for
 
 
-def sync_process(config, zoom_sim, tmp_path, *, capture: bool = False) -> subprocess.Popen:
+def sync_process(
+    config, zoom_sim, tmp_path, *, capture: bool = False, **popen: Any
+) -> subprocess.Popen:
     path = tmp_path / "config.toml"
     path.write_text(
         toml_for(config).replace(
@@ -34,6 +37,7 @@ def sync_process(config, zoom_sim, tmp_path, *, capture: bool = False) -> subpro
         stderr=subprocess.STDOUT if log else subprocess.PIPE,
         text=True,
         env=env,
+        **popen,
     )
     if log is not None:
         log.close()
