@@ -1,43 +1,77 @@
-"""`syncd status`: what the store says, as a table for people or JSON for scripts."""
+"""`syncd status`: what the store says, as a table for people or JSON for scripts.
+
+The JSON is a stable, versioned shape described by `status.schema.json` beside this module
+(README, "syncd status --json"): fields may be added within a version, never renamed or
+removed."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
+from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from syncd.domain import Link, MeetingType
-from syncd.store import Store
+from syncd.store import CalendarState, Store
 from syncd.zoom_schedule import next_start
+
+VERSION = 1
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema `syncd status --json` follows."""
+    return json.loads(files("syncd").joinpath("status.schema.json").read_text())  # type: ignore[no-any-return]
 
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _meeting(link: Link, now: datetime) -> dict[str, Any]:
-    """One link's meeting: what it is and when it next starts, in UTC and the event's zone."""
+def _calendar(calendar: CalendarState, now: datetime) -> dict[str, Any]:
+    lease = None
+    if calendar.lease_owner and calendar.lease_expires_at:
+        lease = {
+            "holder": calendar.lease_owner,
+            "expires_at": _when(calendar.lease_expires_at),
+            "expired": calendar.lease_expires_at < now,
+        }
+    return {
+        "id": calendar.id,
+        "time_zone": calendar.time_zone,
+        "incremental": calendar.sync_token is not None,
+        "last_pass_finished_at": _when(calendar.last_pass_finished_at),
+        "last_success_at": _when(calendar.last_success_at),
+        "last_error": calendar.last_error,
+        "lease": lease,
+    }
+
+
+def _schedule(link: Link) -> str | None:
+    if link.made_from is None:
+        return None
+    if link.made_from.type is MeetingType.RECURRING_FIXED_TIME:
+        return "series"
+    if link.made_from.type is MeetingType.RECURRING_NO_FIXED_TIME:
+        return "no fixed time"
+    return "one-off"
+
+
+def _link(link: Link, now: datetime) -> dict[str, Any]:
+    """One event's link: its meeting, and when that next starts in UTC and the event's zone."""
     spec = link.made_from
     start = next_start(spec, now) if spec else None
     zone = (spec.zone or spec.timezone) if spec else None
     local = start.astimezone(ZoneInfo(zone)) if start and zone else None
-    if spec is None:
-        schedule = None
-    elif spec.type is MeetingType.RECURRING_FIXED_TIME:
-        schedule = "series"
-    elif spec.type is MeetingType.RECURRING_NO_FIXED_TIME:
-        schedule = "no fixed time"
-    else:
-        schedule = "one-off"
     return {
         "calendar_id": link.calendar_id,
         "event_id": link.event_id,
-        "topic": spec.topic if spec else None,
-        "meeting_id": link.meeting_id,
+        "summary": spec.topic if spec else None,
         "state": str(link.state),
+        "meeting_id": link.meeting_id,
         "host": link.host,
-        "schedule": schedule,
+        "schedule": _schedule(link),
         "no_fixed_time": spec.no_fixed_time if spec else None,
         "zone": zone,
         "next_start": _when(start),
@@ -45,74 +79,62 @@ def _meeting(link: Link, now: datetime) -> dict[str, Any]:
     }
 
 
+def _queued(link: Link) -> dict[str, Any]:
+    return {
+        "calendar_id": link.calendar_id,
+        "event_id": link.event_id,
+        "state": str(link.state),
+        "meeting_id": link.meeting_id,
+        "attempts": link.attempts,
+        "next_attempt_at": _when(link.next_attempt_at),
+        "reason": link.last_error,
+    }
+
+
+def _parked(link: Link) -> dict[str, Any]:
+    return {
+        "calendar_id": link.calendar_id,
+        "event_id": link.event_id,
+        "state": str(link.state),
+        "attempts": link.attempts,
+        "parked_at": _when(link.parked_at),
+        "reason": link.last_error,
+    }
+
+
 def collect(store: Store, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     links = store.all_links()
     return {
-        "calendars": [
-            {
-                "id": c.id,
-                "time_zone": c.time_zone,
-                "incremental": c.sync_token is not None,
-                "last_pass_finished_at": _when(c.last_pass_finished_at),
-                "last_success_at": _when(c.last_success_at),
-                "last_error": c.last_error,
-                "in_work_by": c.lease_owner,
-                "lease_expires_at": _when(c.lease_expires_at),
-            }
-            for c in store.calendars()
-        ],
-        "links": dict(sorted(Counter(str(link.state) for link in links).items())),
-        "meetings": [_meeting(link, now) for link in links if link.meeting_id is not None],
-        "queued": [
-            {
-                "calendar_id": link.calendar_id,
-                "event_id": link.event_id,
-                "state": str(link.state),
-                "meeting_id": link.meeting_id,
-                "attempts": link.attempts,
-                "next_attempt_at": _when(link.next_attempt_at),
-                "last_error": link.last_error,
-            }
-            for link in links
-            if link.next_attempt_at is not None
-        ],
-        "parked": [
-            {
-                "calendar_id": link.calendar_id,
-                "event_id": link.event_id,
-                "state": str(link.state),
-                "attempts": link.attempts,
-                "parked_at": _when(link.parked_at),
-                "reason": link.last_error,
-            }
-            for link in links
-            if link.parked_at is not None
-        ],
+        "version": VERSION,
+        "generated_at": _when(now),
+        "calendars": [_calendar(calendar, now) for calendar in store.calendars()],
+        "link_counts": dict(sorted(Counter(str(link.state) for link in links).items())),
+        "links": [_link(link, now) for link in links],
+        "queued": [_queued(link) for link in links if link.next_attempt_at is not None],
+        "parked": [_parked(link) for link in links if link.parked_at is not None],
     }
 
 
-def render(report: dict[str, Any], now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+def render(report: dict[str, Any]) -> str:
     lines = ["CALENDAR                                   LAST SUCCESS               LAST ERROR"]
     for cal in report["calendars"]:
         success = cal["last_success_at"] or "never"
         lines.append(f"{cal['id'][:42]:<42} {success:<26} {cal['last_error'] or '-'}")
-        if cal["in_work_by"]:
-            until = cal["lease_expires_at"]
-            expired = " (expired)" if datetime.fromisoformat(until) < now else ""
-            lines.append(f"  in work by {cal['in_work_by']}, lease until {until}{expired}")
+        if lease := cal["lease"]:
+            until = lease["expires_at"] + (" (expired)" if lease["expired"] else "")
+            lines.append(f"  in work by {lease['holder']}, lease until {until}")
     if not report["calendars"]:
         lines.append("(no pass has run yet)")
-    counts = ", ".join(f"{n} {state}" for state, n in report["links"].items()) or "none"
-    lines += ["", f"Meetings: {counts}"]
-    lines += [f"  {_meeting_line(item)}" for item in report["meetings"]]
+    counts = ", ".join(f"{n} {state}" for state, n in report["link_counts"].items()) or "none"
+    lines += ["", f"Events: {counts}"]
+    lines += [f"  {_link_line(item)}" for item in report["links"]]
     lines += [f"Events with work left: {len(report['queued'])}"]
     lines += [
         f"  {item['calendar_id']}/{item['event_id']}: {_work_left(item)}"
         for item in report["queued"]
     ]
-    parked = report.get("parked", [])
+    parked = report["parked"]
     lines += [f"Parked events (no more retries until `syncd retry`): {len(parked)}"]
     lines += [
         f"  {item['calendar_id']}/{item['event_id']}: parked {item['parked_at']} after "
@@ -122,8 +144,12 @@ def render(report: dict[str, Any], now: datetime | None = None) -> str:
     return "\n".join(lines)
 
 
-def _meeting_line(item: dict[str, Any]) -> str:
-    where = f"{item['calendar_id']}/{item['event_id']} {item['topic'] or ''!r}"
+def _link_line(item: dict[str, Any]) -> str:
+    where = f"{item['calendar_id']}/{item['event_id']}"
+    if item["summary"] is not None:
+        where += f" {item['summary']!r}"
+    if item["meeting_id"] is None:
+        return f"{where}: {item['state']}, no meeting yet"
     what = f"meeting {item['meeting_id']} ({item['state']}, host {item['host']})"
     if item["schedule"] == "no fixed time":
         return f"{where}: {what}, no fixed time: {item['no_fixed_time']}"
@@ -134,9 +160,9 @@ def _meeting_line(item: dict[str, Any]) -> str:
 
 
 def _work_left(item: dict[str, Any]) -> str:
-    if item["last_error"]:
+    if item["reason"]:
         return (
-            f"{item['state']}; attempt {item['attempts']} failed: {item['last_error']}; "
+            f"{item['state']}; attempt {item['attempts']} failed: {item['reason']}; "
             f"next try {item['next_attempt_at']}"
         )
     resumes = item["next_attempt_at"]

@@ -9,63 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from syncd.store.migrate import head_revision
 from tests.conftest import CALENDAR, when
-
-
-def toml_for(config) -> str:
-    return f"""
-[sync]
-database_url = "{config.sync.database_url}"
-[google]
-credentials_file = "{config.google.credentials_file}"
-calendars = ["{CALENDAR}"]
-api_endpoint = "{config.google.api_endpoint}"
-[zoom]
-api_base_url = "{config.zoom.api_base_url}"
-token_url = "{config.zoom.token_url}"
-"""
-
-
-@pytest.fixture
-def config_file(config, tmp_path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(toml_for(config))
-    return path
-
-
-@pytest.fixture
-def syncd(zoom_sim, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "SYNCD_"))}
-    env |= {
-        "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
-        "ZOOM_CLIENT_ID": zoom_sim.client_id,
-        "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
-    }
-
-    def run(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "-m", "syncd", *args],
-            capture_output=True,
-            text=True,
-            env=env | (extra_env or {}),
-            cwd=tmp_path,
-            timeout=120,
-            check=False,
-        )
-        print(result.stdout, result.stderr, sep="\n")  # what a user sees: scanned for secrets
-        return result
-
-    return run
-
-
-def one_line_error(result: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from tests.integration.command import one_line_error, toml_for
 
 
 def test_missing_config_is_one_line_and_exit_2(syncd, tmp_path):
@@ -117,7 +63,7 @@ def test_sync_reports_and_exits_1_when_events_are_queued(syncd, config_file, goo
     assert status.returncode == 0
     report = json.loads(status.stdout)
     assert report["queued"][0]["state"] == "creating"
-    assert "500" in report["queued"][0]["last_error"]
+    assert "500" in report["queued"][0]["reason"]
 
 
 def test_dry_run_changes_nothing(syncd, config_file, google_sim, zoom_sim, config):
@@ -136,7 +82,7 @@ def test_status_shows_calendars_and_meetings(syncd, config_file, google_sim):
     result = syncd("--config", str(config_file), "status")
     assert result.returncode == 0
     assert CALENDAR in result.stdout
-    assert "Meetings: 1 linked" in result.stdout
+    assert "Events: 1 linked" in result.stdout
     assert "Events with work left: 0" in result.stdout
 
 

@@ -31,7 +31,7 @@ def test_a_second_syncd_leaves_a_calendar_in_work_alone(google_sim, zoom_sim, ma
     worker.join()
 
     assert report.calendars[0].busy
-    assert shown["in_work_by"].startswith(socket.gethostname() + ":")
+    assert shown["lease"]["holder"].startswith(socket.gethostname() + ":")
     assert len(zoom_sim.meetings()) == 10
     assert zoom_sim.count("meetings.create") == 10
 

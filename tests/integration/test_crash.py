@@ -13,7 +13,7 @@ import pytest
 
 from syncd.description import find_block
 from tests.conftest import CALENDAR, child_log, when
-from tests.integration.test_cli import toml_for
+from tests.integration.command import toml_for
 
 
 def sync_process(

@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import CALENDAR, when
-from tests.integration.test_cli import toml_for
+from tests.integration.command import toml_for
 
 
 def start_daemon(

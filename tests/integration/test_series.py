@@ -311,7 +311,7 @@ def test_status_shows_each_meetings_next_start_and_why_a_series_has_no_fixed_tim
 
     # A week after the first Monday: the next is March 15th, 09:00 New York, now EDT.
     report = status.collect(app.store, now=datetime(2027, 3, 9, tzinfo=UTC))
-    shown = {m["event_id"]: m for m in report["meetings"]}
+    shown = {m["event_id"]: m for m in report["links"]}
     assert shown[series_id]["schedule"] == "series"
     assert shown[series_id]["next_start"] == "2027-03-15T13:00:00+00:00"
     assert shown[series_id]["next_start_local"] == "2027-03-15T09:00:00-04:00"
@@ -321,7 +321,7 @@ def test_status_shows_each_meetings_next_start_and_why_a_series_has_no_fixed_tim
     assert shown[single_id]["schedule"] == "one-off"
     assert shown[single_id]["next_start"] is None  # over by then
     early = status.collect(app.store, now=datetime(2027, 1, 1, tzinfo=UTC))
-    chatham_shown = {m["event_id"]: m for m in early["meetings"]}[single_id]
+    chatham_shown = {m["event_id"]: m for m in early["links"]}[single_id]
     assert chatham_shown["zone"] == "Pacific/Chatham"  # the event's zone, though Zoom shows UTC
     assert chatham_shown["next_start_local"] == "2027-02-01T10:00:00+13:45"
     text = status.render(report)

@@ -1,30 +1,33 @@
-from datetime import UTC, datetime
-
 from syncd.status import render
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
-
-def report(lease_until: str, queued: list[dict]) -> dict:
+def report(lease: dict | None, queued: list[dict]) -> dict:
     return {
+        "version": 1,
+        "generated_at": "2026-11-23T12:00:00+00:00",
         "calendars": [
             {
                 "id": "primary",
+                "time_zone": "UTC",
+                "incremental": True,
+                "last_pass_finished_at": None,
                 "last_success_at": None,
                 "last_error": None,
-                "in_work_by": "host:1:m:n",
-                "lease_expires_at": lease_until,
+                "lease": lease,
             }
         ],
-        "links": {"linked": 3},
-        "meetings": [],
+        "link_counts": {"linked": 3},
+        "links": [],
         "queued": queued,
+        "parked": [],
     }
 
 
 def test_an_expired_lease_says_so():
-    assert "(expired)" in render(report("2026-11-23T11:00:00+00:00", []), NOW)
-    assert "(expired)" not in render(report("2026-11-23T12:01:00+00:00", []), NOW)
+    lease = {"holder": "host:1:m:n", "expires_at": "2026-11-23T11:00:00+00:00"}
+    assert "(expired)" in render(report(lease | {"expired": True}, []))
+    assert "(expired)" not in render(report(lease | {"expired": False}, []))
+    assert "in work by host:1:m:n" in render(report(lease | {"expired": False}, []))
 
 
 def test_work_in_flight_is_not_shown_as_a_failure():
@@ -34,9 +37,9 @@ def test_work_in_flight_is_not_shown_as_a_failure():
         "state": "creating",
         "attempts": 0,
         "next_attempt_at": "2026-11-23T11:59:00+00:00",
-        "last_error": None,
+        "reason": None,
         "meeting_id": None,
     }
-    text = render(report("2026-11-23T12:01:00+00:00", [item]), NOW)
+    text = render(report(None, [item]))
     assert "primary/e1: creating; a step was under way or cut short" in text
     assert "None" not in text

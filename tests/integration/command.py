@@ -1,0 +1,28 @@
+"""Running `syncd` as an administrator does: the config file it reads, its one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.conftest import CALENDAR
+
+
+def toml_for(config) -> str:
+    return f"""
+[sync]
+database_url = "{config.sync.database_url}"
+[google]
+credentials_file = "{config.google.credentials_file}"
+calendars = ["{CALENDAR}"]
+api_endpoint = "{config.google.api_endpoint}"
+[zoom]
+api_base_url = "{config.zoom.api_base_url}"
+token_url = "{config.zoom.token_url}"
+"""
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
