@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from syncd.app import App, google_client, zoom_client
+from syncd.app import App
 from syncd.config import DEFAULT_PATH, Config, ConfigError, load_config, resolve_zoom_credentials
 from syncd.engine import ProgressCallback
 from syncd.google_calendar import GoogleError
@@ -24,7 +24,7 @@ from syncd.logs import setup_logging
 from syncd.report import PassReport
 from syncd.store import Store, StoreError, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
-from syncd.zoom import ZoomClient, ZoomError
+from syncd.zoom import ZoomError
 
 EXIT_OK, EXIT_FAILURES, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -245,38 +245,17 @@ def retry(ctx: click.Context, event: str | None, everything: bool) -> None:
 @main.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate the config and prove both sets of credentials work, changing nothing."""
+    """Check the database, Google and Zoom as a pass would use them, writing nothing."""
+    from syncd import check as checks
+
     config = _load(ctx)
-    with reported():
-        zoom = zoom_client(config, resolve_zoom_credentials())
-        google = google_client(config)
-        for calendar_id in config.google.calendars:
-            zone = google.probe(calendar_id)
-            click.echo(f"google: calendar {calendar_id}: readable (time zone {zone})")
-        try:
-            missing = zoom.missing_scopes()
-            click.echo("zoom: app credentials accepted")
-            if missing:
-                raise Failure(f"zoom: the app lacks the scopes {', '.join(missing)}")
-            _check_hosts(config, zoom)
-        finally:
-            zoom.close()
+    findings = checks.check_all(config, resolve_zoom_credentials)
+    for finding in findings:
+        click.echo("\n".join(finding.lines()))
+    verdict = checks.summary(findings)
+    if verdict is not None:
+        raise Failure(verdict, checks.exit_code(findings))
     click.echo("ok")
-
-
-def _check_hosts(config: Config, zoom: ZoomClient) -> None:
-    """Every Zoom user the config names exists; with `host = "organizer"`, how many of the
-    account's users can host."""
-    named = {config.zoom.host, *config.zoom.hosts.values()}
-    if config.zoom.host == "organizer":
-        named = (named - {"organizer"}) | {config.zoom.host_fallback}
-        users = zoom.active_user_emails()
-        click.echo(
-            f"zoom: host = organizer: {len(users)} active users of the account can host; "
-            f"other organizers' meetings are hosted by {config.zoom.host_fallback}"
-        )
-    for user in sorted(named):
-        click.echo(f"zoom: host {user} is {zoom.user_email(user)}")
 
 
 @main.group()

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date as datetime_date
 from datetime import datetime
 from pathlib import Path
@@ -226,6 +227,17 @@ def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
     return GoogleError(detail)
 
 
+@dataclass(frozen=True)
+class CalendarAccess:
+    time_zone: str | None
+    role: str
+    """Google's `accessRole`: owner and writer may change events; reader, freeBusyReader not."""
+
+    @property
+    def writable(self) -> bool:
+        return self.role in ("owner", "writer")
+
+
 class _CountedHttp(httplib2.Http):
     """httplib2, each request counted in the metrics (the token refreshes go through it too)."""
 
@@ -348,14 +360,14 @@ class GoogleCalendar:
             if not page_token:
                 return found
 
-    def probe(self, calendar_id: str) -> str | None:
-        """Read one event to prove access; the calendar's time zone."""
+    def probe(self, calendar_id: str) -> CalendarAccess:
+        """Read one event to prove access: the calendar's time zone and what syncd may do."""
         page = self._execute(
             lambda service: service.events().list(calendarId=calendar_id, maxResults=1),
             calendar_id,
             "list events",
         )
-        return page.get("timeZone")
+        return CalendarAccess(page.get("timeZone"), str(page.get("accessRole", "")))
 
     def get_event(self, calendar_id: str, event_id: str) -> Event:
         item = self._execute(

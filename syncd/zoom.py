@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -144,6 +145,13 @@ def _translate(response: httpx.Response, what: str, *, retry_safe: bool) -> Zoom
 
 def _count_response(response: httpx.Response) -> None:
     count_request("zoom", response.status_code)
+
+
+@dataclass(frozen=True)
+class ZoomUser:
+    email: str
+    status: str
+    """active, inactive (deactivated) or pending (invited, not yet joined): only active hosts."""
 
 
 class TokenSource:
@@ -346,10 +354,10 @@ class ZoomClient:
         users = self._pages("users", "list users", "users", params)
         return frozenset(str(user["email"]).lower() for user in users)
 
-    def user_email(self, user: str) -> str:
-        """The e-mail of a Zoom user ("me" or an e-mail), proving the user exists."""
+    def user(self, user: str) -> ZoomUser:
+        """A Zoom user ("me" or an e-mail) of the account; ZoomNotFound if there is none."""
         data = self._request("GET", f"users/{quote(user, safe='@')}", f"get user {user}").json()
-        return str(data.get("email", ""))
+        return ZoomUser(str(data.get("email", "")), str(data.get("status", "active")))
 
     def find_meeting(self, host: str, reference: str, besides: int | None = None) -> Meeting | None:
         """The host's meeting whose agenda carries `reference` (other than `besides`), if

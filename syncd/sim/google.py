@@ -73,9 +73,15 @@ class GoogleCalendarSim(SimServer):
 
     # -- the calendar user's side ---------------------------------------------------------------
     def add_calendar(
-        self, calendar_id: str, time_zone: str = "UTC", summary: str | None = None
+        self,
+        calendar_id: str,
+        time_zone: str = "UTC",
+        summary: str | None = None,
+        *,
+        access_role: str = "owner",
     ) -> None:
-        self._store.add_calendar(calendar_id, time_zone, summary)
+        """A calendar shared with the simulated account; a `reader` may list but not write."""
+        self._store.add_calendar(calendar_id, time_zone, summary, access_role)
 
     def remove_calendar(self, calendar_id: str) -> None:
         self._store.remove_calendar(calendar_id)

@@ -75,6 +75,8 @@ class _Calendar:
     id: str
     time_zone: str
     summary: str
+    access_role: str = "owner"
+    """What the simulated account may do: owner, writer, reader or freeBusyReader."""
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
     counter: int = 0
     updated: int = 0
@@ -99,12 +101,14 @@ class CalendarStore:
         self._last_micros = 0
 
     # -- calendars ---------------------------------------------------------------------------
-    def add_calendar(self, calendar_id: str, time_zone: str, summary: str | None) -> None:
+    def add_calendar(
+        self, calendar_id: str, time_zone: str, summary: str | None, access_role: str = "owner"
+    ) -> None:
         zone_named(time_zone, "timeZone")
         with self._lock:
             if calendar_id in self._calendars:
                 raise ValueError(f"calendar {calendar_id!r} exists already")
-            cal = _Calendar(calendar_id, time_zone, summary or calendar_id)
+            cal = _Calendar(calendar_id, time_zone, summary or calendar_id, access_role)
             cal.updated = self._tick()
             self._calendars[calendar_id] = cal
 
@@ -124,6 +128,14 @@ class CalendarStore:
             raise not_found()
         return cal
 
+    def _writable_calendar(self, calendar_id: str) -> _Calendar:
+        cal = self._calendar(calendar_id)
+        if cal.access_role not in ("owner", "writer"):
+            raise GoogleError(
+                403, "You need to have writer access to this calendar.", "requiredAccessLevel"
+            )
+        return cal
+
     # -- writes ------------------------------------------------------------------------------
     def put(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
         """Create, or replace as a whole, an event (server-owned fields are filled in)."""
@@ -135,7 +147,7 @@ class CalendarStore:
 
     def insert(self, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            cal = self._calendar(calendar_id)
+            cal = self._writable_calendar(calendar_id)
             event_id = body.get("id")
             if event_id is not None:
                 _check_client_id(event_id)
@@ -159,7 +171,7 @@ class CalendarStore:
         self, calendar_id: str, event_id: str, body: dict[str, Any], if_match: str | None
     ) -> dict[str, Any]:
         with self._lock:
-            cal = self._calendar(calendar_id)
+            cal = self._writable_calendar(calendar_id)
             current = self._event(cal, event_id)
             if if_match is not None and if_match not in ("*", current["etag"]):
                 raise GoogleError(
@@ -292,7 +304,7 @@ class CalendarStore:
                 "summary": cal.summary,
                 "updated": rfc3339(cal.updated),
                 "timeZone": cal.time_zone,
-                "accessRole": "owner",
+                "accessRole": cal.access_role,
                 "defaultReminders": [{"method": "popup", "minutes": 10}],
                 "items": copy.deepcopy(snapshot.items[offset:end]),
             }

@@ -50,7 +50,7 @@ def test_concurrent_callers_share_one_token_fetch(client, zoom_sim):
 
     def call() -> None:
         try:
-            client.user_email("me")
+            client.user("me")
         except BaseException as exc:
             errors.append(exc)
 
@@ -123,7 +123,7 @@ def test_wrong_credentials_are_an_auth_error(zoom_sim, zoom_credentials):
         wrong, api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url, retry=FAST_RETRY
     )
     with pytest.raises(ZoomAuthError, match=r"invalid_client|Invalid client"):
-        client.user_email("me")
+        client.user("me")
     client.close()
 
 
@@ -160,10 +160,10 @@ def test_token_is_replaced_before_zoom_expires_it(zoom_sim, zoom_credentials):
         token_url=zoom_sim.token_url,
         retry=FAST_RETRY,
     )
-    client.user_email("me")
-    client.user_email("me")
+    client.user("me")
+    client.user("me")
     time.sleep(1.2)
-    client.user_email("me")
+    client.user("me")
     client.close()
     assert zoom_sim.count("token") == 2
     assert all(call.status == 200 for call in zoom_sim.calls("users.get"))

@@ -515,6 +515,24 @@ def test_patch_with_stale_etag_gives_412(sim, service):
     assert fresh.execute()["summary"] == "renamed by the user"
 
 
+def test_a_reader_may_list_but_not_write(sim, service):
+    sim.add_calendar("shared@example.com", access_role="reader")
+    event = sim.put_event(
+        "shared@example.com", timed("Shared", "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z")
+    )
+    page = service.events().list(calendarId="shared@example.com").execute()
+    patch = service.events().patch(
+        calendarId="shared@example.com", eventId=event["id"], body={"description": "x"}
+    )
+    error = http_error(patch)
+
+    assert page["accessRole"] == "reader"
+    assert service.events().list(calendarId=CAL).execute()["accessRole"] == "owner"
+    assert error.resp.status == 403
+    assert reason(error) == "requiredAccessLevel"
+    assert "description" not in sim.event("shared@example.com", event["id"])
+
+
 def test_patch_send_updates_is_recorded_and_checked(sim, service, creds):
     event = add(sim)
     path = f"/calendar/v3/calendars/{quote(CAL)}/events/{event['id']}"
