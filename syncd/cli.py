@@ -78,7 +78,7 @@ _LEVELS = ["debug", "info", "warning", "error"]
 def _load(ctx: click.Context) -> Config:
     with reported():
         config = load_config(ctx.obj)
-    setup_logging(config.sync.log_level)
+    setup_logging(config.sync.log_level, config.sync.log_format)
     return config
 
 
@@ -134,7 +134,8 @@ def sync(ctx: click.Context, dry_run: bool, verbose: bool, allow_deletes: bool) 
     config = _load(ctx)
     if sys.stderr.isatty() and not verbose and not dry_run:
         # A progress line instead of a line per action; problems are still shown.
-        setup_logging(max(config.sync.log_level, "warning", key=_LEVELS.index))
+        quiet = max(config.sync.log_level, "warning", key=_LEVELS.index)
+        setup_logging(quiet, config.sync.log_format)
     with reported():
         app = App.build(
             config,

@@ -48,6 +48,7 @@ class SyncSection(_Section):
     lease_seconds: Annotated[float, Field(ge=1)] = 60.0
     stall_seconds: Annotated[float, Field(gt=0)] = 600.0
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["text", "json"] = "text"
     delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5
     delete_guard_min: Annotated[int, Field(ge=1)] = 5
     allow_mass_deletes: bool = False

@@ -122,7 +122,7 @@ class Daemon:
                 return
             old, self.app = self.app, app
             old.close()
-            setup_logging(config.sync.log_level)
+            setup_logging(config.sync.log_level, config.sync.log_format)
             self.heartbeat.stall_seconds = config.sync.stall_seconds
             interval = config.sync.interval_seconds
             if interval != old.config.sync.interval_seconds:

@@ -11,7 +11,7 @@ from syncd.google_calendar import Conflict, GoogleError
 from syncd.journal import JournalWriter
 from syncd.ports import CalendarPort
 from syncd.report import CalendarReport
-from syncd.steps import EventChanged, StepFailed, where
+from syncd.steps import EventChanged, StepFailed, about, where
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class EventSteps:
                 where(event),
                 event.summary,
                 info.meeting_id,
+                extra=about(event, "linked", info.meeting_id),
             )
         return event
 
@@ -50,14 +51,23 @@ class EventSteps:
         event = self._patch(event, insert_block(event.description, text), {})
         self._report.events_written += 1
         log.info(
-            "event %s %r: wrote a note into the description: %s", where(event), event.summary, text
+            "event %s %r: wrote a note into the description: %s",
+            where(event),
+            event.summary,
+            text,
+            extra=about(event, "noted"),
         )
         return event
 
     def remove_block(self, event: Event) -> Event:
         event = self._patch(event, remove_block(event.description), {MEETING_ID_PROPERTY: None})
         self._report.blocks_removed += 1
-        log.info("event %s %r: removed the meeting block", where(event), event.summary)
+        log.info(
+            "event %s %r: removed the meeting block",
+            where(event),
+            event.summary,
+            extra=about(event, "block_removed"),
+        )
         return event
 
     def _patch(self, event: Event, description: str, properties: Mapping[str, str | None]) -> Event:

@@ -41,7 +41,7 @@ from syncd.journal import JournalWriter
 from syncd.meeting_steps import MeetingSteps
 from syncd.ports import CalendarPort, MeetingsPort
 from syncd.report import CalendarReport
-from syncd.steps import EventChanged, StepFailed, where
+from syncd.steps import EventChanged, StepFailed, about, where
 from syncd.zoom_health import ZoomHealth
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,12 @@ class Executor:
                 progress.event = self.events.remove_block(event)
             case Keep():
                 self.journal.kept(event.id)
-                log.info("event %s %r: cancelled; its meeting is kept", where(event), event.summary)
+                log.info(
+                    "event %s %r: cancelled; its meeting is kept",
+                    where(event),
+                    event.summary,
+                    extra=about(event, "kept"),
+                )
             case Forget():
                 self.journal.forget(event.id)
 
@@ -206,6 +211,8 @@ class Executor:
             park=park,
         )
         self.report.failures.append(f"{calendar_id}/{event_id}: {failure}")
+        failed = self.journal.link(event_id)
+        fields = about(failed, "parked" if parked else "failed") if failed else {}
         if parked:
             self.report.parked += 1
             log.error(
@@ -216,6 +223,7 @@ class Executor:
                 calendar_id,
                 event_id,
                 failure,
+                extra=fields,
             )
         else:
             log.warning(
@@ -224,6 +232,7 @@ class Executor:
                 event_id,
                 retry_at.isoformat(timespec="seconds"),
                 failure,
+                extra=fields,
             )
         return parked
 

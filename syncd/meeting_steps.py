@@ -23,7 +23,7 @@ from syncd.domain import (
 from syncd.journal import JournalWriter
 from syncd.ports import MeetingsPort
 from syncd.report import CalendarReport
-from syncd.steps import StepFailed, where
+from syncd.steps import StepFailed, about, where
 from syncd.zoom import (
     MEETING_NOT_FOUND,
     USER_NOT_FOUND,
@@ -110,6 +110,7 @@ class MeetingSteps:
                     link.event_id,
                     stray,
                     link.meeting_id,
+                    extra=about(link, "duplicate_deleted", stray),
                 )
 
     def create(
@@ -144,6 +145,7 @@ class MeetingSteps:
             meeting.id,
             spec.host,
             f"; {spec.note}" if spec.note else "",
+            extra=about(event, "created", meeting.id),
         )
         _check_zoom_kept_the_time(sent, meeting)
         changes = occurrence_changes(None, spec, True, self._journal.now())
@@ -184,7 +186,11 @@ class MeetingSteps:
         self._journal.meeting(event.id, reference, meeting, host, None)
         self._report.meetings_adopted += 1
         log.info(
-            "event %s %r: found its meeting %s, reusing it", where(event), event.summary, meeting.id
+            "event %s %r: found its meeting %s, reusing it",
+            where(event),
+            event.summary,
+            meeting.id,
+            extra=about(event, "reused", meeting.id),
         )
         return block_of_meeting(meeting)
 
@@ -214,6 +220,7 @@ class MeetingSteps:
                 where(event),
                 event.summary,
                 action.meeting_id,
+                extra=about(event, "recreated", action.meeting_id),
             )
             return self.create(event, action.spec, action.reference)
         if action.changes:
@@ -223,6 +230,7 @@ class MeetingSteps:
                 event.summary,
                 action.meeting_id,
                 ", ".join(sorted(action.changes)),
+                extra=about(event, "updated", action.meeting_id),
             )
         return None
 
@@ -253,6 +261,7 @@ class MeetingSteps:
                     meeting_id,
                     occurrence,
                     failure,
+                    extra=about(event, "occurrence_failed", meeting_id),
                 )
                 continue
             log.info(
@@ -263,6 +272,7 @@ class MeetingSteps:
                 occurrence,
                 "deleted" if change.removed else f"moved to {change.start_time}",
                 "" if found else " (Zoom did not have it)",
+                extra=about(event, "occurrence_changed", meeting_id),
             )
         self._journal.updated(event.id, spec)
         self._report.meetings_updated += 1
@@ -325,6 +335,7 @@ class MeetingSteps:
                 link.calendar_id,
                 link.event_id,
                 meeting_id,
+                extra=about(link, "recreated", meeting_id),
             )
             self._journal.meeting_gone(link.event_id)
             return
@@ -350,6 +361,7 @@ class MeetingSteps:
                     action.meeting_id,
                     action.spec.host,
                     failure,
+                    extra=about(event, "rehosted", action.meeting_id),
                 )
             else:
                 log.info(
@@ -359,6 +371,7 @@ class MeetingSteps:
                     action.meeting_id,
                     action.old_host,
                     action.spec.host,
+                    extra=about(event, "rehosted", action.meeting_id),
                 )
                 return None
         return self.create(event, action.spec, action.reference, replaces=action.meeting_id)
@@ -382,6 +395,7 @@ class MeetingSteps:
             meeting_id,
             why,
             "" if existed else "; it was already gone",
+            extra=about(event, "deleted", meeting_id),
         )
 
     def resolve(self, event: Event, action: Resolve) -> None:

@@ -239,3 +239,30 @@ def test_sync_on_a_locked_database_is_one_line_and_exit_1(syncd, config, tmp_pat
         holder.close()
     assert result.returncode == 1
     assert "database is locked" in one_line_error(result)
+
+
+def test_a_pass_that_changes_nothing_logs_nothing_at_info(syncd, config_file, google_sim):
+    google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
+    assert syncd("--config", str(config_file), "sync").returncode == 0
+    assert syncd("--config", str(config_file), "sync").returncode == 0  # the echo of its write
+    quiet = syncd("--config", str(config_file), "sync")
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""
+
+
+def test_json_logs_give_one_object_per_line_with_each_actions_ids(
+    syncd, config, tmp_path, google_sim, zoom_sim
+):
+    path = tmp_path / "json.toml"
+    path.write_text(toml_for(config).replace("[sync]", '[sync]\nlog_format = "json"'))
+    event_id = google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})["id"]
+    result = syncd("--config", str(path), "sync")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    [meeting] = zoom_sim.meetings()
+    actions = [(r["action"], r["calendar_id"], r["event_id"], r["meeting_id"]) for r in records]
+    assert actions == [
+        ("created", CALENDAR, event_id, meeting["id"]),
+        ("linked", CALENDAR, event_id, meeting["id"]),
+    ]
+    assert all(r["level"] == "INFO" and r["logger"].startswith("syncd.") for r in records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import signal
@@ -241,13 +242,22 @@ def test_sighup_reloads_the_config_between_passes(google_sim, zoom_sim, config, 
     try:
         wait_for(lambda: len(zoom_sim.meetings()) == 1)
         path = tmp_path / "config.toml"
-        path.write_text(daemon_toml(config, 0.3, 'tag = "#video"'))
+        path.write_text(daemon_toml(config, 0.3, 'tag = "#video"\nlog_format = "json"'))
         daemon.send_signal(signal.SIGHUP)
-        google_sim.put_event(CALENDAR, {"summary": "New tag #video", **when(days=2)})
+        new_tag = {"summary": "New tag #video", **when(days=2)}
+        event_id = google_sim.put_event(CALENDAR, new_tag)["id"]
         wait_for(lambda: any(m["topic"] == "New tag" for m in zoom_sim.meetings()))
     finally:
         logged = stop(daemon)
-    assert f"config {tmp_path / 'config.toml'} reloaded" in logged
+    before, _, after = logged.partition(f"config {tmp_path / 'config.toml'} reloaded")
+    assert after, logged
+    records = [json.loads(line) for line in after.splitlines()[1:] if line]
+    [created] = [r for r in records if r.get("action") == "created"]
+    assert created["event_id"] == event_id
+    [meeting] = [m for m in zoom_sim.meetings() if m["topic"] == "New tag"]
+    assert created["meeting_id"] == meeting["id"]
+    assert created["calendar_id"] == CALENDAR
+    assert all(line[:1].isdigit() for line in before.splitlines()[:-1])  # text until the reload
 
 
 def test_an_invalid_config_on_sighup_keeps_the_old_one(google_sim, zoom_sim, config, tmp_path):
