@@ -1,6 +1,10 @@
-"""Run the Alembic migrations shipped inside the package."""
+"""Run the Alembic migrations: `migrations/` of the checkout, shipped in the wheel as
+`syncd/migrations/`."""
 
 from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -13,9 +17,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from syncd.store.base import StoreError
 
 
+def script_location() -> str:
+    """The migrations inside an installed wheel, else those of the checkout (an editable
+    install, or tests run from the source tree)."""
+    shipped = files("syncd").joinpath("migrations")
+    if shipped.is_dir():
+        return "syncd:migrations"
+    return str(Path(__file__).resolve().parents[2] / "migrations")
+
+
 def _alembic_config() -> Config:
     config = Config()
-    config.set_main_option("script_location", "syncd:migrations")
+    config.set_main_option("script_location", script_location())
     return config
 
 

@@ -1,4 +1,4 @@
-"""The database tables. Change them only together with a migration in syncd/migrations."""
+"""The database tables. Change them only together with a migration in migrations/ (alembic.ini)."""
 
 from __future__ import annotations
 
