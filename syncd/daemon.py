@@ -168,9 +168,16 @@ class Daemon:
 
 
 def _status_line(report: PassReport) -> str:
-    failures = sum(len(c.failures) for c in report.calendars)
-    errors = sum(1 for c in report.calendars if c.error)
+    """What `systemctl status syncd` shows: the last pass, in a line."""
+    calendars = report.calendars
+    failures = sum(len(c.failures) for c in calendars)
+    parked = sum(c.parked for c in calendars)
+    errors = sum(1 for c in calendars if c.error)
+    created = sum(c.meetings_created for c in calendars)
+    updated = sum(c.meetings_updated for c in calendars)
+    deleted = sum(c.meetings_deleted for c in calendars)
     return (
-        f"last pass {datetime.now(UTC):%H:%M:%S} UTC: "
-        f"{failures} events queued for retry, {errors} calendars failed"
+        f"last pass {datetime.now(UTC):%H:%M:%S} UTC: {created} created, {updated} updated, "
+        f"{deleted} deleted; {failures} events queued for retry, {parked} parked, "
+        f"{errors} calendars failed"
     )

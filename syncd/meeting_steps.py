@@ -190,7 +190,7 @@ class MeetingSteps:
             where(event),
             event.summary,
             meeting.id,
-            extra=about(event, "reused", meeting.id),
+            extra=about(event, "adopted", meeting.id),
         )
         return block_of_meeting(meeting)
 

@@ -210,7 +210,7 @@ def test_systemd_hears_ready_watchdog_during_a_slow_pass_status_and_stopping(
     assert len(during_the_pass) >= 10  # every 0.1 s while the pass went on
     assert max(b - a for a, b in itertools.pairwise(during_the_pass)) < 0.5
     (status,) = [m for _, m in notify_socket.messages if m.startswith("STATUS=")]
-    assert "0 events queued for retry, 0 calendars failed" in status
+    assert "8 created, 0 updated, 0 deleted; 0 events queued for retry, 0 parked" in status
 
 
 def test_a_wedged_daemon_stops_pinging_the_watchdog(
