@@ -177,6 +177,8 @@ class Link:
     """When syncd stopped retrying (`last_error` says why) until `syncd retry`."""
     replaced_meeting_id: int | None = None
     """A meeting a re-host replaced with a new one, to delete once the new one exists."""
+    summary: str | None = None
+    """The event's summary when syncd last created, found or failed to make its meeting."""
 
     @property
     def block(self) -> BlockInfo | None:

@@ -42,7 +42,7 @@ class EventSteps:
                 where(event),
                 event.summary,
                 info.meeting_id,
-                extra=about(event, "linked", info.meeting_id),
+                extra=about(event.calendar_id, event.id, "linked", info.meeting_id),
             )
         return event
 
@@ -55,7 +55,7 @@ class EventSteps:
             where(event),
             event.summary,
             text,
-            extra=about(event, "noted"),
+            extra=about(event.calendar_id, event.id, "noted"),
         )
         return event
 
@@ -66,7 +66,7 @@ class EventSteps:
             "event %s %r: removed the meeting block",
             where(event),
             event.summary,
-            extra=about(event, "block_removed"),
+            extra=about(event.calendar_id, event.id, "block_removed"),
         )
         return event
 

@@ -93,7 +93,9 @@ class Executor:
             log.info("event %s changed while syncd wrote it; looking again", where(plan.event))
             return changed.event
         except StepFailed as failure:
-            parked = self._record_failure(plan.event.calendar_id, plan.event.id, failure)
+            parked = self._record_failure(
+                plan.event.calendar_id, plan.event.id, failure, plan.event.summary
+            )
             if _asks_for_a_meeting(plan):
                 self._tell(progress.event, failure, parked)
         return None
@@ -110,8 +112,8 @@ class Executor:
             self.meetings.recall(event, host)
         except StepFailed as failure:
             reference = reference_for(event.calendar_id, event.id)
-            self.journal.begin_create(event.id, reference, host)
-            self._record_failure(event.calendar_id, event.id, failure)
+            self.journal.begin_create(event, reference, host)
+            self._record_failure(event.calendar_id, event.id, failure, event.summary)
             return False
         return True
 
@@ -185,7 +187,7 @@ class Executor:
                     "event %s %r: cancelled; its meeting is kept",
                     where(event),
                     event.summary,
-                    extra=about(event, "kept"),
+                    extra=about(event.calendar_id, event.id, "kept"),
                 )
             case Forget():
                 self.journal.forget(event.id)
@@ -195,7 +197,9 @@ class Executor:
         delay = min(self._retry_max_seconds, FIRST_RETRY_SECONDS * 2**attempts)
         return self.journal.now() + timedelta(seconds=delay)
 
-    def _record_failure(self, calendar_id: str, event_id: str, failure: StepFailed) -> bool:
+    def _record_failure(
+        self, calendar_id: str, event_id: str, failure: StepFailed, summary: str | None = None
+    ) -> bool:
         """Queue the event for a retry, or park it: at once for a refusal that retrying
         cannot fix, else after `park_after` tries. True if parked."""
         link = self.journal.link(event_id)
@@ -209,10 +213,11 @@ class Executor:
             retry_at,
             failure.create_refused,
             park=park,
+            summary=summary,
         )
         self.report.failures.append(f"{calendar_id}/{event_id}: {failure}")
-        failed = self.journal.link(event_id)
-        fields = about(failed, "parked" if parked else "failed") if failed else {}
+        meeting_id = link.meeting_id if link else None
+        fields = about(calendar_id, event_id, "parked" if parked else "failed", meeting_id)
         if parked:
             self.report.parked += 1
             log.error(

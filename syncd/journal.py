@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from syncd.domain import Link, Meeting, MeetingSpec
+from syncd.domain import Event, Link, Meeting, MeetingSpec
 from syncd.ports import JournalPort
 
 
@@ -89,10 +89,21 @@ class JournalWriter:
         return self.store.links(self.calendar_id, [event_id]).get(event_id)
 
     def begin_create(
-        self, event_id: str, reference: str, host: str, replaces: int | None = None
+        self,
+        event: Event,
+        reference: str,
+        host: str,
+        replaces: int | None = None,
     ) -> None:
         self.store.begin_create(
-            self.calendar_id, event_id, reference, host, self.now(), self.owner, replaces
+            self.calendar_id,
+            event.id,
+            reference,
+            host,
+            self.now(),
+            self.owner,
+            replaces,
+            summary=event.summary,
         )
 
     def replaced_dropped(self, event_id: str) -> None:
@@ -100,14 +111,22 @@ class JournalWriter:
 
     def meeting(
         self,
-        event_id: str,
+        event: Event,
         reference: str,
         meeting: Meeting,
         host: str,
         made_from: MeetingSpec | None,
     ) -> None:
         self.store.record_meeting(
-            self.calendar_id, event_id, reference, meeting, host, made_from, self.now(), self.owner
+            self.calendar_id,
+            event.id,
+            reference,
+            meeting,
+            host,
+            made_from,
+            self.now(),
+            self.owner,
+            summary=event.summary,
         )
 
     def updated(self, event_id: str, spec: MeetingSpec) -> None:
@@ -141,6 +160,7 @@ class JournalWriter:
         retry_at: datetime,
         create_refused: bool,
         park: bool = False,
+        summary: str | None = None,
     ) -> bool:
         """Queue the event for a retry, or park it; True if parked."""
         return self.store.record_failure(
@@ -152,6 +172,7 @@ class JournalWriter:
             create_refused=create_refused,
             owner=self.owner,
             park_at=self.now() if park else None,
+            summary=summary,
         )
 
 

@@ -110,7 +110,7 @@ class MeetingSteps:
                     link.event_id,
                     stray,
                     link.meeting_id,
-                    extra=about(link, "duplicate_deleted", stray),
+                    extra=about(link.calendar_id, link.event_id, "duplicate_deleted", stray),
                 )
 
     def create(
@@ -123,7 +123,7 @@ class MeetingSteps:
         if self._health.down is not None:
             raise StepFailed(self._health.down, create_refused=True)
         self._journal.check()
-        self._journal.begin_create(event.id, reference, spec.host, replaces)
+        self._journal.begin_create(event, reference, spec.host, replaces)
         try:
             sent = from_next(spec, self._journal.now())
             meeting = self._zoom_call(lambda: self._zoom.create_meeting(sent), spec.host)
@@ -136,7 +136,7 @@ class MeetingSteps:
         # The occurrences are journaled as changed only once they are: a crash in between
         # leaves them to the next pass.
         bare = replace(spec, occurrences=())
-        self._journal.meeting(event.id, reference, meeting, spec.host, bare)
+        self._journal.meeting(event, reference, meeting, spec.host, bare)
         self._report.meetings_created += 1
         log.info(
             "event %s %r: created Zoom meeting %s (host %s)%s",
@@ -145,7 +145,7 @@ class MeetingSteps:
             meeting.id,
             spec.host,
             f"; {spec.note}" if spec.note else "",
-            extra=about(event, "created", meeting.id),
+            extra=about(event.calendar_id, event.id, "created", meeting.id),
         )
         _check_zoom_kept_the_time(sent, meeting)
         changes = occurrence_changes(None, spec, True, self._journal.now())
@@ -183,14 +183,14 @@ class MeetingSteps:
     def record_found(self, event: Event, reference: str, meeting: Meeting, host: str) -> BlockInfo:
         """A meeting made for this event under `host`, found again. What it was made from is
         unknown, so none is recorded: the next pass compares it with the event."""
-        self._journal.meeting(event.id, reference, meeting, host, None)
+        self._journal.meeting(event, reference, meeting, host, None)
         self._report.meetings_adopted += 1
         log.info(
             "event %s %r: found its meeting %s, reusing it",
             where(event),
             event.summary,
             meeting.id,
-            extra=about(event, "adopted", meeting.id),
+            extra=about(event.calendar_id, event.id, "adopted", meeting.id),
         )
         return block_of_meeting(meeting)
 
@@ -220,7 +220,7 @@ class MeetingSteps:
                 where(event),
                 event.summary,
                 action.meeting_id,
-                extra=about(event, "recreated", action.meeting_id),
+                extra=about(event.calendar_id, event.id, "recreated", action.meeting_id),
             )
             return self.create(event, action.spec, action.reference)
         if action.changes:
@@ -230,7 +230,7 @@ class MeetingSteps:
                 event.summary,
                 action.meeting_id,
                 ", ".join(sorted(action.changes)),
-                extra=about(event, "updated", action.meeting_id),
+                extra=about(event.calendar_id, event.id, "updated", action.meeting_id),
             )
         return None
 
@@ -261,7 +261,7 @@ class MeetingSteps:
                     meeting_id,
                     occurrence,
                     failure,
-                    extra=about(event, "occurrence_failed", meeting_id),
+                    extra=about(event.calendar_id, event.id, "occurrence_failed", meeting_id),
                 )
                 continue
             log.info(
@@ -272,7 +272,7 @@ class MeetingSteps:
                 occurrence,
                 "deleted" if change.removed else f"moved to {change.start_time}",
                 "" if found else " (Zoom did not have it)",
-                extra=about(event, "occurrence_changed", meeting_id),
+                extra=about(event.calendar_id, event.id, "occurrence_changed", meeting_id),
             )
         self._journal.updated(event.id, spec)
         self._report.meetings_updated += 1
@@ -335,7 +335,7 @@ class MeetingSteps:
                 link.calendar_id,
                 link.event_id,
                 meeting_id,
-                extra=about(link, "recreated", meeting_id),
+                extra=about(link.calendar_id, link.event_id, "recreated", meeting_id),
             )
             self._journal.meeting_gone(link.event_id)
             return
@@ -361,7 +361,7 @@ class MeetingSteps:
                     action.meeting_id,
                     action.spec.host,
                     failure,
-                    extra=about(event, "rehosted", action.meeting_id),
+                    extra=about(event.calendar_id, event.id, "rehosted", action.meeting_id),
                 )
             else:
                 log.info(
@@ -371,7 +371,7 @@ class MeetingSteps:
                     action.meeting_id,
                     action.old_host,
                     action.spec.host,
-                    extra=about(event, "rehosted", action.meeting_id),
+                    extra=about(event.calendar_id, event.id, "rehosted", action.meeting_id),
                 )
                 return None
         return self.create(event, action.spec, action.reference, replaces=action.meeting_id)
@@ -395,7 +395,7 @@ class MeetingSteps:
             meeting_id,
             why,
             "" if existed else "; it was already gone",
-            extra=about(event, "deleted", meeting_id),
+            extra=about(event.calendar_id, event.id, "deleted", meeting_id),
         )
 
     def resolve(self, event: Event, action: Resolve) -> None:
@@ -408,7 +408,7 @@ class MeetingSteps:
             self.delete(event, found.id, "made by an interrupted create, no longer wanted")
             self._journal.forget(event.id)
         else:
-            self._journal.meeting(event.id, action.reference, found, action.host, None)
+            self._journal.meeting(event, action.reference, found, action.host, None)
             self._journal.kept(event.id)
 
     def _zoom_call(self, call: Callable[[], T], host: str | None) -> T:

@@ -123,6 +123,7 @@ class JournalPort(Protocol):
         now: datetime,
         owner: str | None,
         replaces: int | None = None,
+        summary: str | None = None,
     ) -> None: ...
 
     def record_replaced_dropped(
@@ -139,6 +140,7 @@ class JournalPort(Protocol):
         made_from: MeetingSpec | None,
         now: datetime,
         owner: str | None,
+        summary: str | None = None,
     ) -> None: ...
 
     def record_update(
@@ -173,6 +175,7 @@ class JournalPort(Protocol):
         create_refused: bool,
         owner: str | None,
         park_at: datetime | None = None,
+        summary: str | None = None,
     ) -> bool: ...
 
 

@@ -67,7 +67,7 @@ def _link(link: Link, now: datetime) -> dict[str, Any]:
     return {
         "calendar_id": link.calendar_id,
         "event_id": link.event_id,
-        "summary": spec.topic if spec else None,
+        "summary": link.summary if link.summary is not None else (spec.topic if spec else None),
         "state": str(link.state),
         "meeting_id": link.meeting_id,
         "host": link.host,
@@ -83,6 +83,7 @@ def _queued(link: Link) -> dict[str, Any]:
     return {
         "calendar_id": link.calendar_id,
         "event_id": link.event_id,
+        "summary": link.summary,
         "state": str(link.state),
         "meeting_id": link.meeting_id,
         "attempts": link.attempts,
@@ -95,6 +96,7 @@ def _parked(link: Link) -> dict[str, Any]:
     return {
         "calendar_id": link.calendar_id,
         "event_id": link.event_id,
+        "summary": link.summary,
         "state": str(link.state),
         "attempts": link.attempts,
         "parked_at": _when(link.parked_at),
@@ -130,24 +132,24 @@ def render(report: dict[str, Any]) -> str:
     lines += ["", f"Events: {counts}"]
     lines += [f"  {_link_line(item)}" for item in report["links"]]
     lines += [f"Events with work left: {len(report['queued'])}"]
-    lines += [
-        f"  {item['calendar_id']}/{item['event_id']}: {_work_left(item)}"
-        for item in report["queued"]
-    ]
+    lines += [f"  {_named(item)}: {_work_left(item)}" for item in report["queued"]]
     parked = report["parked"]
     lines += [f"Parked events (no more retries until `syncd retry`): {len(parked)}"]
     lines += [
-        f"  {item['calendar_id']}/{item['event_id']}: parked {item['parked_at']} after "
+        f"  {_named(item)}: parked {item['parked_at']} after "
         f"{item['attempts']} tries: {item['reason']}"
         for item in parked
     ]
     return "\n".join(lines)
 
 
-def _link_line(item: dict[str, Any]) -> str:
+def _named(item: dict[str, Any]) -> str:
     where = f"{item['calendar_id']}/{item['event_id']}"
-    if item["summary"] is not None:
-        where += f" {item['summary']!r}"
+    return f"{where} {item['summary']!r}" if item["summary"] is not None else where
+
+
+def _link_line(item: dict[str, Any]) -> str:
+    where = _named(item)
     if item["meeting_id"] is None:
         return f"{where}: {item['state']}, no meeting yet"
     what = f"meeting {item['meeting_id']} ({item['state']}, host {item['host']})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from syncd.domain import Event, Link
+from syncd.domain import Event
 
 
 class StepFailed(Exception):
@@ -33,13 +33,14 @@ def where(event: Event) -> str:
     return f"{event.calendar_id}/{event.id}"
 
 
-def about(item: Event | Link, action: str, meeting_id: int | None = None) -> dict[str, Any]:
+def about(
+    calendar_id: str, event_id: str, action: str, meeting_id: int | None = None
+) -> dict[str, Any]:
     """An action's log record fields (`extra=`), for the JSON log format: which calendar,
     event and meeting, and what was done (the text line says the same in words)."""
-    event_id = item.id if isinstance(item, Event) else item.event_id
     return {
         "action": action,
-        "calendar_id": item.calendar_id,
+        "calendar_id": calendar_id,
         "event_id": event_id,
         "meeting_id": meeting_id,
     }

@@ -106,6 +106,7 @@ def _link(row: LinkRow) -> Link:
         held_at=row.held_at,
         parked_at=row.parked_at,
         replaced_meeting_id=row.replaced_meeting_id,
+        summary=row.summary,
     )
 
 
@@ -231,11 +232,13 @@ class JournalStore(StoreBase):
         now: datetime,
         owner: str | None,
         replaces: int | None = None,
+        summary: str | None = None,
     ) -> None:
         """Journal that a create is about to be sent (committed before the request goes out);
         `replaces` names a meeting the new one is to replace (a re-host)."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
+            row.summary = summary if summary is not None else row.summary
             if replaces is not None:
                 row.replaced_meeting_id, row.replaced_host = replaces, row.host
             row.state = LinkState.CREATING
@@ -263,11 +266,13 @@ class JournalStore(StoreBase):
         made_from: MeetingSpec | None,
         now: datetime,
         owner: str | None,
+        summary: str | None = None,
     ) -> None:
         """The meeting exists: created just now from `made_from`, or found by its reference
         or adopted (made from something syncd no longer knows: None)."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
+            row.summary = summary if summary is not None else row.summary
             row.state = LinkState.CREATED
             row.next_attempt_at = row.next_attempt_at or now
             row.meeting_id = meeting.id
@@ -340,6 +345,7 @@ class JournalStore(StoreBase):
         create_refused: bool,
         owner: str | None,
         park_at: datetime | None = None,
+        summary: str | None = None,
     ) -> bool:
         """Queue the event for a retry, or with `park_at` park it: no more retries until
         `unpark`. A create of unknown outcome is never parked (it must be found out). A
@@ -347,6 +353,7 @@ class JournalStore(StoreBase):
         still the one it had, under its old host. True if parked."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
+            row.summary = summary if summary is not None else row.summary
             if create_refused and row.state == LinkState.CREATING:
                 _undo_create(row)
             row.attempts = (row.attempts or 0) + 1

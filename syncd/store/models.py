@@ -81,6 +81,8 @@ class LinkRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     calendar_id: Mapped[str] = mapped_column(ForeignKey("calendars.id"), index=True)
     event_id: Mapped[str] = mapped_column(String(1024))
+    summary: Mapped[str | None] = mapped_column(Text)
+    """The event's summary when syncd last acted on it, for `syncd status`."""
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(16))
     meeting_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -201,7 +201,7 @@ def test_a_parked_event_is_listed_and_retry_puts_it_back(syncd, config, tmp_path
 
     shown = syncd("--config", str(config_file), "status")
     assert "Parked events (no more retries until `syncd retry`): 1" in shown.stdout
-    assert f"{CALENDAR}/{event_id}: parked" in shown.stdout
+    assert f"{CALENDAR}/{event_id} 'Standup #zoom': parked" in shown.stdout
     parked = json.loads(syncd("--config", str(config_file), "status", "--json").stdout)["parked"]
     assert [p["event_id"] for p in parked] == [event_id]
 

@@ -78,7 +78,7 @@ def test_status_json_shows_the_known_world(world, zoom_sim):
     assert links[ids["one_off"]] == {
         "calendar_id": CALENDAR,
         "event_id": ids["one_off"],
-        "summary": "Review",
+        "summary": "Review #zoom",
         "state": "linked",
         "meeting_id": meeting_of["Review"],
         "host": "me",
@@ -91,7 +91,7 @@ def test_status_json_shows_the_known_world(world, zoom_sim):
     assert links[ids["series"]] | {"meeting_id": None} == {
         "calendar_id": CALENDAR,
         "event_id": ids["series"],
-        "summary": "Standup",
+        "summary": "#zoom Standup",
         "state": "linked",
         "meeting_id": None,
         "host": "me",
@@ -103,10 +103,12 @@ def test_status_json_shows_the_known_world(world, zoom_sim):
     }
     assert links[ids["series"]]["meeting_id"] == meeting_of["Standup"]
     assert links[ids["queued"]]["meeting_id"] is None
+    assert links[ids["queued"]]["summary"] == "Retro #zoom"  # no meeting, and still named
     assert links[ids["parked"]]["state"] == "pending"
 
     (queued,) = report["queued"]
     assert queued["event_id"] == ids["queued"]
+    assert queued["summary"] == "Retro #zoom"
     assert queued["state"] == "creating"
     # Tried again when its note's echo came back, before the create could have settled.
     assert queued["attempts"] == 2
@@ -114,5 +116,6 @@ def test_status_json_shows_the_known_world(world, zoom_sim):
     assert datetime.fromisoformat(queued["next_attempt_at"]) > now
     (parked,) = report["parked"]
     assert parked["event_id"] == ids["parked"]
+    assert parked["summary"] == "Ghost #zoom"
     assert parked["attempts"] == 1
     assert "User does not exist" in parked["reason"]

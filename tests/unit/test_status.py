@@ -34,6 +34,7 @@ def test_work_in_flight_is_not_shown_as_a_failure():
     item = {
         "calendar_id": "primary",
         "event_id": "e1",
+        "summary": "Standup #zoom",
         "state": "creating",
         "attempts": 0,
         "next_attempt_at": "2026-11-23T11:59:00+00:00",
@@ -41,5 +42,5 @@ def test_work_in_flight_is_not_shown_as_a_failure():
         "meeting_id": None,
     }
     text = render(report(None, [item]))
-    assert "primary/e1: creating; a step was under way or cut short" in text
+    assert "primary/e1 'Standup #zoom': creating; a step was under way or cut short" in text
     assert "None" not in text
