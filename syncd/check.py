@@ -109,6 +109,9 @@ def check_database(config: Config) -> Iterator[Finding]:
     except StoreError as exc:
         yield Finding("database", str(exc), "check [sync] database_url")
         return
+    except ConfigError as exc:  # a URL SQLAlchemy cannot use (unknown dialect, no driver)
+        yield Finding("database", "; ".join(exc.problems), "check [sync] database_url")
+        return
     try:
         revision, newest = current_revision(store.engine), head_revision()
     except StoreError as exc:

@@ -42,6 +42,7 @@ class Daemon:
         self._pass_lock = threading.Lock()
         """Held for a whole pass: a reload waits for the pass in hand to end."""
         self._notifier = sdnotify.SystemdNotifier()
+        self._pass_status = "no pass yet"
         self.heartbeat = Heartbeat(config.sync.stall_seconds)
         self.app = build(config, self._progress)
         self._scheduler = BackgroundScheduler(timezone=UTC)
@@ -72,10 +73,15 @@ class Daemon:
             report = self._run_pass()
             interval = self.config.sync.interval_seconds
             self.heartbeat.beat(next_in=interval)
-        if report is None:
-            return
         took = time.monotonic() - started
-        metrics.record_pass(report, took, *self.app.store.count_work_left())
+        if report is None:
+            metrics.record_failed_pass(took)
+            self._tell_status(f"last pass {datetime.now(UTC):%H:%M:%S} UTC failed: see the log")
+            return
+        try:
+            metrics.record_pass(report, took, *self.app.store.count_work_left())
+        except StoreError as exc:
+            log.error("cannot count the events with work left: %s", exc)
         if took > interval:
             log.info(
                 "the pass took %.0f s, longer than interval_seconds (%g s): the passes that "
@@ -83,7 +89,11 @@ class Daemon:
                 took,
                 interval,
             )
-        self._notifier.notify(f"STATUS={_status_line(report)}")
+        self._tell_status(_status_line(report))
+
+    def _tell_status(self, line: str) -> None:
+        self._pass_status = line
+        self._notifier.notify(f"STATUS={line}")
 
     def _run_pass(self) -> PassReport | None:
         try:
@@ -110,15 +120,18 @@ class Daemon:
         try:
             config = load_config(self._config_path)
         except ConfigError as exc:
-            log.error("reload refused, the old config stays in force: %s", "; ".join(exc.problems))
+            self._refuse_reload("; ".join(exc.problems))
             return
         with self._pass_lock:
             if self._stopping.is_set():
                 return
             try:
                 app = self._build(config, self._progress)
-            except (ConfigError, StoreError) as exc:
-                log.error("reload refused, the old config stays in force: %s", exc)
+            except ConfigError as exc:
+                self._refuse_reload("; ".join(exc.problems))
+                return
+            except Exception as exc:  # a reload must never end the daemon
+                self._refuse_reload(f"{type(exc).__name__}: {exc}")
                 return
             old, self.app = self.app, app
             old.close()
@@ -127,8 +140,17 @@ class Daemon:
             interval = config.sync.interval_seconds
             if interval != old.config.sync.interval_seconds:
                 self._scheduler.reschedule_job(JOB, trigger="interval", seconds=interval)
+                self.heartbeat.beat(next_in=interval)  # the next pass is that far off now
+            removed = set(old.config.google.calendars) - set(config.google.calendars)
+            metrics.forget_calendars(removed)
         log.info("config %s reloaded", self._config_path)
-        self._notifier.notify(f"STATUS=config reloaded at {datetime.now(UTC):%H:%M:%S} UTC")
+        reloaded = f"config reloaded {datetime.now(UTC):%H:%M:%S} UTC"
+        self._notifier.notify(f"STATUS={self._pass_status} ({reloaded})")
+
+    def _refuse_reload(self, problem: str) -> None:
+        log.error(
+            "reload of %s refused, the old config stays in force: %s", self._config_path, problem
+        )
 
     # -- the loop ----------------------------------------------------------------------------
     def serve_metrics(self) -> None:

@@ -4,6 +4,7 @@ listen` is set."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -63,6 +64,19 @@ def record_pass(report: PassReport, seconds: float, queued: int, parked: int) ->
     for calendar in report.calendars:
         if calendar.error is None and not calendar.busy:
             LAST_SUCCESS.labels(calendar.calendar_id).set(now)
+
+
+def record_failed_pass(seconds: float) -> None:
+    """A pass that ended in an error before it could report (the database unusable)."""
+    PASSES.labels("failed").inc()
+    PASS_SECONDS.observe(seconds)
+
+
+def forget_calendars(calendar_ids: set[str]) -> None:
+    """Calendars a reload removed: their last success would otherwise look ever staler."""
+    for calendar_id in calendar_ids:
+        with contextlib.suppress(KeyError):  # it never had a successful pass
+            LAST_SUCCESS.remove(calendar_id)
 
 
 def serve(listen: str) -> None:

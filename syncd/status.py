@@ -119,15 +119,20 @@ def collect(store: Store, now: datetime | None = None) -> dict[str, Any]:
 
 
 def render(report: dict[str, Any]) -> str:
-    lines = ["CALENDAR                                   LAST SUCCESS               LAST ERROR"]
+    lines = ["Calendars:"]
     for cal in report["calendars"]:
-        success = cal["last_success_at"] or "never"
-        lines.append(f"{cal['id'][:42]:<42} {success:<26} {cal['last_error'] or '-'}")
+        lines.append(f"  {cal['id']} ({cal['time_zone'] or 'zone not known yet'})")
+        lines.append(
+            f"    last pass {cal['last_pass_finished_at'] or 'never'}, "
+            f"last success {cal['last_success_at'] or 'never'}"
+        )
+        if cal["last_error"]:
+            lines.append(f"    last error: {cal['last_error']}")
         if lease := cal["lease"]:
             until = lease["expires_at"] + (" (expired)" if lease["expired"] else "")
-            lines.append(f"  in work by {lease['holder']}, lease until {until}")
+            lines.append(f"    in work by {lease['holder']}, lease until {until}")
     if not report["calendars"]:
-        lines.append("(no pass has run yet)")
+        lines.append("  (no pass has run yet)")
     counts = ", ".join(f"{n} {state}" for state, n in report["link_counts"].items()) or "none"
     lines += ["", f"Events: {counts}"]
     lines += [f"  {_link_line(item)}" for item in report["links"]]

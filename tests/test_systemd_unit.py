@@ -91,3 +91,6 @@ def test_unit_runs_the_daemon_as_a_notify_service():
     assert "ExecStart=/opt/syncd/bin/syncd --config /etc/syncd/config.toml run" in text
     assert "RestartPreventExitStatus=2" in text
     assert "LoadCredential=ZOOM_CLIENT_SECRET:" in text
+    assert "WatchdogSec=" in text
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in text
+    assert "ProcSubset=pid" not in text.replace("No ProcSubset=pid", "")  # hides boot_id

@@ -185,7 +185,7 @@ def test_check_names_who_would_host(syncd, config, tmp_path, zoom_sim, google_si
     assert result.stderr == "syncd: check failed (2 problems): zoom\n"
 
 
-@pytest.mark.parametrize("database", ["newer", "unwritable"])
+@pytest.mark.parametrize("database", ["newer", "unwritable", "unknown dialect"])
 def test_a_database_syncd_cannot_use_is_a_problem(syncd, config, tmp_path, database):
     if database == "newer":
         path = tmp_path / "config.toml"
@@ -194,6 +194,9 @@ def test_a_database_syncd_cannot_use_is_a_problem(syncd, config, tmp_path, datab
         db = config.sync.database_url.removeprefix("sqlite:///")
         with sqlite3.connect(db) as connection:
             connection.execute("UPDATE alembic_version SET version_num = 'from_the_future'")
+    elif database == "unknown dialect":
+        path = tmp_path / "dialect.toml"
+        path.write_text(toml_for(config).replace(config.sync.database_url, "nosuchdb://x/y"))
     else:
         path = tmp_path / "nowhere.toml"
         path.write_text(toml_for(config).replace("syncd.db", "missing/syncd.db"))

@@ -81,7 +81,8 @@ def test_status_shows_calendars_and_meetings(syncd, config_file, google_sim):
     assert syncd("--config", str(config_file), "sync").returncode == 0
     result = syncd("--config", str(config_file), "status")
     assert result.returncode == 0
-    assert CALENDAR in result.stdout
+    assert f"  {CALENDAR} (Europe/Berlin)" in result.stdout
+    assert "    last pass 20" in result.stdout
     assert "Events: 1 linked" in result.stdout
     assert "Events with work left: 0" in result.stdout
 

@@ -260,6 +260,46 @@ def test_sighup_reloads_the_config_between_passes(google_sim, zoom_sim, config, 
     assert all(line[:1].isdigit() for line in before.splitlines()[:-1])  # text until the reload
 
 
+def test_a_reload_to_a_longer_interval_keeps_the_watchdog_fed(
+    google_sim, zoom_sim, config, tmp_path, notify_socket
+):
+    env = WATCHED | {"NOTIFY_SOCKET": notify_socket.path}
+    daemon = start_daemon(config, zoom_sim, tmp_path, 0.3, sync="stall_seconds = 1", env=env)
+    try:
+        wait_for(lambda: google_sim.count("events.list") >= 2)
+        (tmp_path / "config.toml").write_text(daemon_toml(config, 4, "stall_seconds = 1"))
+        daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: any("reloaded" in m for _, m in notify_socket.messages))
+        reloaded = time.monotonic()
+        time.sleep(2.5)  # past the old interval and stall_seconds, within the new interval
+        assert notify_socket.pings_since(reloaded + 2) > 0
+    finally:
+        logged = stop(daemon)
+    assert "no progress for" not in logged
+    statuses = [m for _, m in notify_socket.messages if m.startswith("STATUS=")]
+    assert "(config reloaded" in statuses[-1] and statuses[-1].startswith("STATUS=last pass")
+
+
+def test_a_reload_whose_app_cannot_be_built_keeps_the_old_one(
+    google_sim, zoom_sim, config, tmp_path
+):
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=0.3)
+    path = tmp_path / "config.toml"
+    try:
+        wait_for(lambda: google_sim.count("events.list") >= 1)
+        elsewhere = config.sync.database_url.replace("syncd.db", "no-such-folder/syncd.db")
+        path.write_text(daemon_toml(config, 0.3).replace(config.sync.database_url, elsewhere))
+        daemon.send_signal(signal.SIGHUP)
+        google_sim.put_event(CALENDAR, {"summary": "Still synced #zoom", **when()})
+        wait_for(lambda: len(zoom_sim.meetings()) == 1)  # the old config still in force
+        assert daemon.poll() is None
+    finally:
+        logged = stop(daemon)
+    refused = [line for line in logged.splitlines() if "refused" in line]
+    assert len(refused) == 1, logged
+    assert f"reload of {path} refused, the old config stays in force: " in refused[0]
+
+
 def test_an_invalid_config_on_sighup_keeps_the_old_one(google_sim, zoom_sim, config, tmp_path):
     daemon = start_daemon(config, zoom_sim, tmp_path, interval=0.3)
     path = tmp_path / "config.toml"
@@ -272,7 +312,7 @@ def test_an_invalid_config_on_sighup_keeps_the_old_one(google_sim, zoom_sim, con
         assert daemon.poll() is None
     finally:
         logged = stop(daemon)
-    refused = [line for line in logged.splitlines() if "reload refused" in line]
+    refused = [line for line in logged.splitlines() if "refused" in line]
     assert len(refused) == 1, logged
     assert f"{path}: sync.no_such_option: unknown option" in refused[0]
     assert "sync.park_after" in refused[0]

@@ -12,6 +12,7 @@ from syncd.status import schema
 from tests.conftest import CALENDAR
 from tests.integration.command import toml_for
 
+YEAR = datetime.now(UTC).year + 1  # the events lie ahead, whenever the tests run
 GHOST = "ghost@example.com"  # no user of the Zoom account
 ROOM = "room@example.com"  # a calendar whose meetings GHOST is to host
 
@@ -30,22 +31,23 @@ def world(syncd, config, tmp_path, google_sim, zoom_sim):
     two_calendars = toml_for(config).replace(f'["{CALENDAR}"]', f'["{CALENDAR}", "{ROOM}"]')
     config_file.write_text(two_calendars + f'[zoom.hosts]\n"{ROOM}" = "{GHOST}"\n')
     google_sim.add_calendar(ROOM, "Europe/Berlin")
-    review = {"summary": "Review #zoom", **berlin("2027-07-06", 15)}
+    review = {"summary": "Review #zoom", **berlin(f"{YEAR}-07-06", 15)}
     one_off = google_sim.put_event(CALENDAR, review)
     series = google_sim.put_event(
         CALENDAR,
         {
             "summary": "#zoom Standup",
             "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=10"],
-            **berlin("2027-01-12", 9),
+            **berlin(f"{YEAR}-01-12", 9),
         },
     )
     assert syncd("--config", str(config_file), "sync").returncode == 0
-    queued = google_sim.put_event(CALENDAR, {"summary": "Retro #zoom", **berlin("2027-02-01", 11)})
+    retro = {"summary": "Retro #zoom", **berlin(f"{YEAR}-02-01", 11)}
+    queued = google_sim.put_event(CALENDAR, retro)
     zoom_sim.inject("meetings.create", status=500)
     assert syncd("--config", str(config_file), "sync").returncode == 1
     # The next pass, before Retro's retry is due: Zoom is healthy again.
-    parked = google_sim.put_event(ROOM, {"summary": "Ghost #zoom", **berlin("2027-02-02", 11)})
+    parked = google_sim.put_event(ROOM, {"summary": "Ghost #zoom", **berlin(f"{YEAR}-02-02", 11)})
     assert syncd("--config", str(config_file), "sync").returncode == 1
     shown = syncd("--config", str(config_file), "status", "--json")
     assert shown.returncode == 0, shown.stderr
@@ -53,9 +55,21 @@ def world(syncd, config, tmp_path, google_sim, zoom_sim):
     return json.loads(shown.stdout), ids | {"parked": parked["id"]}
 
 
+def strict(node):
+    """The schema with no field left undocumented: the shipped one lets consumers meet
+    fields added within the version; syncd's own output must document every one."""
+    if isinstance(node, dict):
+        node = {key: strict(value) for key, value in node.items()}
+        if "properties" in node:
+            node["additionalProperties"] = False
+    elif isinstance(node, list):
+        node = [strict(value) for value in node]
+    return node
+
+
 def test_status_json_follows_its_documented_schema(world):
     report, _ = world
-    jsonschema.validate(report, schema())
+    jsonschema.validate(report, strict(schema()))
 
 
 def test_status_json_shows_the_known_world(world, zoom_sim):
@@ -85,8 +99,8 @@ def test_status_json_shows_the_known_world(world, zoom_sim):
         "schedule": "one-off",
         "no_fixed_time": None,
         "zone": "Europe/Berlin",
-        "next_start": "2027-07-06T13:00:00+00:00",  # CEST
-        "next_start_local": "2027-07-06T15:00:00+02:00",
+        "next_start": f"{YEAR}-07-06T13:00:00+00:00",  # CEST
+        "next_start_local": f"{YEAR}-07-06T15:00:00+02:00",
     }
     assert links[ids["series"]] | {"meeting_id": None} == {
         "calendar_id": CALENDAR,
@@ -98,8 +112,8 @@ def test_status_json_shows_the_known_world(world, zoom_sim):
         "schedule": "series",
         "no_fixed_time": None,
         "zone": "Europe/Berlin",
-        "next_start": "2027-01-12T08:00:00+00:00",  # CET
-        "next_start_local": "2027-01-12T09:00:00+01:00",
+        "next_start": f"{YEAR}-01-12T08:00:00+00:00",  # CET
+        "next_start_local": f"{YEAR}-01-12T09:00:00+01:00",
     }
     assert links[ids["series"]]["meeting_id"] == meeting_of["Standup"]
     assert links[ids["queued"]]["meeting_id"] is None

@@ -3,7 +3,6 @@ import logging
 
 import pytest
 
-from syncd.domain import Event
 from syncd.logs import setup_logging
 from syncd.steps import about
 
@@ -16,10 +15,6 @@ def restore_logging():
     root.handlers[:], root.level = handlers, level
 
 
-def event() -> Event:
-    return Event(calendar_id="primary", id="e1", summary="Standup #zoom")
-
-
 @pytest.mark.parametrize("journald", [False, True])
 def test_json_lines_carry_the_action_and_its_ids(restore_logging, capsys, monkeypatch, journald):
     monkeypatch.setenv("JOURNAL_STREAM", "8:1234") if journald else monkeypatch.delenv(
@@ -27,7 +22,10 @@ def test_json_lines_carry_the_action_and_its_ids(restore_logging, capsys, monkey
     )
     setup_logging("info", "json")
     logging.getLogger("syncd.meeting_steps").info(
-        "event %s: created Zoom meeting %s", "primary/e1", 42, extra=about(event(), "created", 42)
+        "event %s: created Zoom meeting %s",
+        "primary/e1",
+        42,
+        extra=about("primary", "e1", "created", 42),
     )
     line = capsys.readouterr().err.strip()
     if journald:
