@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -117,7 +117,7 @@ class CalendarLease:
             raise LeaseLost(f"calendar {self.calendar_id!r}: lease lost or run out")
 
     def _acquire(self) -> bool:
-        now = datetime.now(UTC)
+        now = self._store.database_now()
         if self._store.acquire_lease(self.calendar_id, self.owner, now + self._ttl, now):
             return True
         holder = self._store.lease_owner(self.calendar_id)
@@ -132,9 +132,8 @@ class CalendarLease:
         while not self._stop.wait(self._ttl.total_seconds() / 3):
             started = time.monotonic()
             try:
-                renewed = self._store.renew_lease(
-                    self.calendar_id, self.owner, datetime.now(UTC) + self._ttl
-                )
+                until = self._store.database_now() + self._ttl
+                renewed = self._store.renew_lease(self.calendar_id, self.owner, until)
             except StoreError as exc:
                 log.warning("calendar %s: cannot renew the lease: %s", self.calendar_id, exc)
                 continue

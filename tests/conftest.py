@@ -28,6 +28,8 @@ from syncd.sim.issued import all_issued
 from syncd.sim.zoom import ZoomSim
 from tests.schemas import validate_google_request, validate_zoom_request
 
+pytest_plugins = ["tests.postgres"]
+
 _LEAKS: list[str] = []
 _CHILD_LOGS: list[Path] = []
 

@@ -4,12 +4,27 @@ processes from working on one calendar at once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from syncd.store.base import StoreBase, rowcount
 from syncd.store.models import CalendarRow, utcnow
+
+
+def calendar_row(session: Session, calendar_id: str) -> CalendarRow:
+    """The calendar's row, inserted if it is new. Several syncd processes may meet a new
+    calendar at once: the insert yields to another's (ON CONFLICT DO NOTHING) instead of
+    failing on the primary key."""
+    row = session.get(CalendarRow, calendar_id)
+    if row is not None:
+        return row
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(CalendarRow).values(id=calendar_id).on_conflict_do_nothing())
+    return session.get_one(CalendarRow, calendar_id)
 
 
 @dataclass(frozen=True)
@@ -57,9 +72,8 @@ class CalendarStore(StoreBase):
 
     def start_pass(self, calendar_id: str) -> None:
         with self._transaction() as session:
-            row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
+            row = calendar_row(session, calendar_id)
             row.last_pass_started_at = utcnow()
-            session.add(row)
 
     def finish_pass(
         self,
@@ -73,7 +87,7 @@ class CalendarStore(StoreBase):
         """Record the end of a pass; the sync token advances only when one is given, together
         with the fingerprint of the config its events were planned with."""
         with self._transaction() as session:
-            row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
+            row = calendar_row(session, calendar_id)
             now = utcnow()
             row.last_pass_finished_at = now
             row.last_error = error
@@ -84,22 +98,27 @@ class CalendarStore(StoreBase):
                 row.settings_fingerprint = fingerprint
             if time_zone:
                 row.time_zone = time_zone
-            session.add(row)
 
     def set_recovery(self, calendar_id: str, until: datetime | None) -> None:
         with self._transaction() as session:
-            row = session.get(CalendarRow, calendar_id) or CalendarRow(id=calendar_id)
+            row = calendar_row(session, calendar_id)
             row.recovering_until = until
-            session.add(row)
+
+    def database_now(self) -> datetime:
+        """The clock leases are measured by: the server's on PostgreSQL, where replicas on
+        several hosts share the database (their own clocks may disagree); this machine's on
+        SQLite, which only processes of this machine share."""
+        if self.engine.dialect.name != "postgresql":
+            return datetime.now(UTC)
+        with self._transaction() as session:
+            return session.execute(select(func.now())).scalar_one()
 
     def acquire_lease(self, calendar_id: str, owner: str, until: datetime, now: datetime) -> bool:
         """Take the calendar's lease unless it is held and not yet run out (by anyone, this
         owner included: two passes of one process must not overlap either)."""
         free = or_(CalendarRow.lease_owner.is_(None), CalendarRow.lease_expires_at < now)
         with self._transaction() as session:
-            if session.get(CalendarRow, calendar_id) is None:
-                session.add(CalendarRow(id=calendar_id))
-                session.flush()
+            calendar_row(session, calendar_id)
             taken = session.execute(
                 update(CalendarRow)
                 .where(CalendarRow.id == calendar_id, free)

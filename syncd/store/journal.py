@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
 from syncd.store.base import LeaseLost, StoreBase, StoreError
+from syncd.store.calendars import calendar_row
 from syncd.store.models import CalendarRow, LinkRow
 
 LIVE_STATES = (LinkState.CREATED, LinkState.LINKED)
@@ -389,8 +390,7 @@ class JournalStore(StoreBase):
         _fence(session, calendar_id, owner)
         row = _find(session, calendar_id, event_id)
         if row is None:
-            if session.get(CalendarRow, calendar_id) is None:
-                session.add(CalendarRow(id=calendar_id))
+            calendar_row(session, calendar_id)
             row = LinkRow(
                 calendar_id=calendar_id,
                 event_id=event_id,

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.store.base import StoreError
@@ -52,11 +52,26 @@ def current_revision(engine: Engine) -> str | None:
         raise StoreError(f"database: cannot open: {exc.args[0]}") from exc
 
 
+MIGRATION_LOCK = 0x73796E6364  # "syncd": the PostgreSQL advisory lock migrations take
+
+
+def _migrate_alone(connection: Connection) -> None:
+    """Make the migration's transaction exclusive before it reads the schema's revision, so
+    that of several syncd processes starting at once one migrates and the others wait, then
+    find nothing left to do. The lock ends with the transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, taken up front
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema; a no-op when it is there already."""
+    """Bring the database to the newest schema; a no-op when it is there already. The whole
+    migration is one transaction (SQLite's and PostgreSQL's DDL are transactional)."""
     config = _alembic_config()
     try:
         with engine.begin() as connection:
+            _migrate_alone(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
