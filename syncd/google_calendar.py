@@ -272,9 +272,11 @@ class GoogleCalendar:
         self._retry = retry or RetryPolicy()
         self._local = threading.local()
 
-    def _service(self) -> Any:
-        service = getattr(self._local, "service", None)
-        if service is None:
+    def _events(self) -> Any:
+        """This thread's `events()` resource: googleapiclient builds a resource's methods from
+        the discovery document each time it is asked for one, so it is asked once a thread."""
+        events = getattr(self._local, "events", None)
+        if events is None:
             http = google_auth_httplib2.AuthorizedHttp(
                 self._credentials, http=_CountedHttp(timeout=self._timeout)
             )
@@ -286,13 +288,13 @@ class GoogleCalendar:
                 cache_discovery=False,
                 client_options={"api_endpoint": self._api_endpoint} if self._api_endpoint else None,
             )
-            self._local.service = service
-        return service
+            events = self._local.events = service.events()
+        return events
 
     def _execute(self, make_request: Callable[[Any], Any], calendar_id: str, what: str) -> Any:
         def attempt() -> Any:
             try:
-                return make_request(self._service()).execute()
+                return make_request(self._events()).execute()
             except HttpError as exc:
                 raise _translate(exc, calendar_id, what) from None
             except google.auth.exceptions.RefreshError as exc:
@@ -326,8 +328,8 @@ class GoogleCalendar:
         page_token: str | None = None
         while True:
 
-            def list_page(service: Any, token: str | None = page_token) -> Any:
-                return service.events().list(**query, pageToken=token)
+            def list_page(events: Any, token: str | None = page_token) -> Any:
+                return events.list(**query, pageToken=token)
 
             page = self._execute(list_page, calendar_id, "list events")
             page_token = page.get("nextPageToken")
@@ -345,8 +347,8 @@ class GoogleCalendar:
         page_token: str | None = None
         while True:
 
-            def list_page(service: Any, token: str | None = page_token) -> Any:
-                return service.events().instances(
+            def list_page(events: Any, token: str | None = page_token) -> Any:
+                return events.instances(
                     calendarId=calendar_id,
                     eventId=event_id,
                     showDeleted=True,
@@ -363,7 +365,7 @@ class GoogleCalendar:
     def probe(self, calendar_id: str) -> CalendarAccess:
         """Read one event to prove access: the calendar's time zone and what syncd may do."""
         page = self._execute(
-            lambda service: service.events().list(calendarId=calendar_id, maxResults=1),
+            lambda events: events.list(calendarId=calendar_id, maxResults=1),
             calendar_id,
             "list events",
         )
@@ -371,7 +373,7 @@ class GoogleCalendar:
 
     def get_event(self, calendar_id: str, event_id: str) -> Event:
         item = self._execute(
-            lambda service: service.events().get(calendarId=calendar_id, eventId=event_id),
+            lambda events: events.get(calendarId=calendar_id, eventId=event_id),
             calendar_id,
             f"get event {event_id!r}",
         )
@@ -387,8 +389,8 @@ class GoogleCalendar:
             "extendedProperties": {"private": dict(private_properties)},
         }
 
-        def make_request(service: Any) -> Any:
-            request = service.events().patch(
+        def make_request(events: Any) -> Any:
+            request = events.patch(
                 calendarId=event.calendar_id,
                 eventId=event.id,
                 body=body,

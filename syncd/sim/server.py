@@ -65,6 +65,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+@dataclass(frozen=True)
+class Load:
+    """How busy a simulator was since the last `take_load()`, over all routes."""
+
+    busy_seconds: float
+    """Time requests spent being handled, summed over requests (overlaps count twice)."""
+    peak_in_flight: int
+    """The most requests handled at once."""
+
+
 Handler = Callable[..., Response]
 
 
@@ -76,6 +86,8 @@ class SimServer:
         self.requests: list[RecordedRequest] = []
         self._faults: dict[str, list[Fault]] = {}
         self._in_flight: Counter[str] = Counter()
+        self._busy_seconds = 0.0
+        self._peak_in_flight = 0
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._url_map = Map(list(self.rules()))
@@ -141,6 +153,15 @@ class SimServer:
         with self._lock:
             return self._in_flight[route]
 
+    def take_load(self) -> Load:
+        """The busy time and peak concurrency since the last call; both start again from here
+        (the peak from the requests still in flight)."""
+        with self._lock:
+            load = Load(self._busy_seconds, self._peak_in_flight)
+            self._busy_seconds = 0.0
+            self._peak_in_flight = self._in_flight.total()
+            return load
+
     def reset_log(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -198,11 +219,14 @@ class SimServer:
         route = str(endpoint)
         with self._lock:
             self._in_flight[route] += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight.total())
+            began = time.perf_counter()
         try:
             return route, self._handle(route, request, values)
         finally:
             with self._lock:
                 self._in_flight[route] -= 1
+                self._busy_seconds += time.perf_counter() - began
 
     def _handle(self, route: str, request: Request, values: Mapping[str, Any]) -> Response:
         if self.latency:
