@@ -21,6 +21,7 @@ from syncd.ports import CalendarPort, MeetingsPort, StorePort
 from syncd.report import CalendarReport, PassReport
 from syncd.zoom import ZoomAuthError, ZoomError
 from syncd.zoom_health import ZoomHealth
+from syncd.zoom_listings import HostListings
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class Engine:
         self._owner = owner_name()
         self._stop = threading.Event()
         self._health = ZoomHealth()
+        self._listings = HostListings()
         self._users = ZoomUsers(zoom, self._clock)
 
     def request_stop(self) -> None:
@@ -101,6 +103,7 @@ class Engine:
         """One pass over the calendars; StoreError if the database cannot be used at all."""
         self.store.check_file()
         self._health.new_pass()
+        self._listings.new_pass()
         report = PassReport()
         for calendar_id in calendar_ids:
             if self._stop.is_set():
@@ -169,6 +172,7 @@ class Engine:
                 self.zoom,
                 journal,
                 self._health,
+                self._listings,
                 report,
                 retry_max_seconds=self.options.retry_max_seconds,
                 park_after=self.options.park_after,

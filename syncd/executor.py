@@ -43,6 +43,7 @@ from syncd.ports import CalendarPort, MeetingsPort
 from syncd.report import CalendarReport
 from syncd.steps import EventChanged, StepFailed, about, where
 from syncd.zoom_health import ZoomHealth
+from syncd.zoom_listings import HostListings
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Executor:
         zoom: MeetingsPort,
         journal: JournalWriter,
         health: ZoomHealth,
+        listings: HostListings,
         report: CalendarReport,
         *,
         retry_max_seconds: float,
@@ -74,7 +76,7 @@ class Executor:
         self.journal = journal
         self.report = report
         self.meetings = MeetingSteps(
-            zoom, journal, health, report, timedelta(seconds=create_settle_seconds)
+            zoom, journal, health, listings, report, timedelta(seconds=create_settle_seconds)
         )
         self.events = EventSteps(google, journal, report)
         self._retry_max_seconds = retry_max_seconds

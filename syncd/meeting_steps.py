@@ -36,6 +36,7 @@ from syncd.zoom import (
 )
 from syncd.zoom_body import occurrence_changes, update_body
 from syncd.zoom_health import ZoomHealth
+from syncd.zoom_listings import HostListings, Listing
 from syncd.zoom_schedule import from_next
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class MeetingSteps:
         zoom: MeetingsPort,
         journal: JournalWriter,
         health: ZoomHealth,
+        listings: HostListings,
         report: CalendarReport,
         create_settle: timedelta,
     ) -> None:
@@ -56,8 +58,7 @@ class MeetingSteps:
         self._health = health
         self._report = report
         self._create_settle = create_settle
-        self._listed: dict[str, dict[str, list[int]]] = {}
-        """This pass's listing of each host's meetings that syncd made, by reference."""
+        self._listings = listings
 
     # -- a journal recovered from Zoom ---------------------------------------------------------
     def recall(self, event: Event, host: str) -> bool:
@@ -65,13 +66,12 @@ class MeetingSteps:
         (a first run, or a lost database). Each host is listed once a pass: the event's own,
         then every host listed before is looked through too."""
         reference = reference_for(event.calendar_id, event.id)
-        if host not in self._listed:
-            self._listed[host] = self._references(host)
-        listers = [lister for lister, listing in self._listed.items() if reference in listing]
+        self._listings.of(host, self._references)
+        listers = self._listings.hosts_with(reference)
         if not listers:
             return False
         lister = host if host in listers else listers[0]
-        ids = self._listed[lister][reference]
+        ids = self._listings.ids(lister, reference)
         block = find_block(event.description)
         meeting_id = block.meeting_id if block and block.meeting_id in ids else ids[0]
         try:
@@ -83,7 +83,7 @@ class MeetingSteps:
         self.record_found(event, reference, meeting, lister)
         return True
 
-    def _references(self, host: str) -> dict[str, list[int]]:
+    def _references(self, host: str) -> Listing:
         """The host's meetings by reference; none for a host Zoom does not know (creating
         one for it then fails, and tells the user why)."""
         try:

@@ -124,3 +124,21 @@ def test_a_failed_lookup_queues_the_event_until_zoom_can_be_asked(
         find_block(google_sim.event(CALENDAR, event_id)["description"]).meeting_id
         == (meeting["id"])
     )
+
+
+def test_a_host_is_listed_once_a_pass_whatever_the_number_of_calendars(
+    google_sim, zoom_sim, make_app, config
+):
+    """A first pass over many calendars hosted by one user: the host's meetings are listed
+    once, not once per calendar (each listing longer by the meetings made before it)."""
+    calendars = [CALENDAR, *(f"room-{n}@example.com" for n in range(3))]
+    for calendar in calendars[1:]:
+        google_sim.add_calendar(calendar, "Europe/Berlin")
+    for calendar in calendars:
+        put(google_sim, calendar=calendar)
+    google = config.google.model_copy(update={"calendars": calendars})
+    app = make_app(config.model_copy(update={"google": google}))
+
+    assert app.run_pass().ok
+    assert len(zoom_sim.meetings()) == len(calendars)
+    assert zoom_sim.count("meetings.list") == 1
