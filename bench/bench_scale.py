@@ -29,7 +29,14 @@ from typing import Any
 from pydantic import SecretStr
 
 from syncd.app import App
-from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
+from syncd.config import (
+    Config,
+    GoogleSection,
+    SyncSection,
+    ZoomCredentials,
+    ZoomRateLimits,
+    ZoomSection,
+)
 
 ZONE = "Europe/Berlin"
 APIS = ("google", "zoom")
@@ -157,7 +164,12 @@ def one_run(args: argparse.Namespace) -> dict[str, Any]:
                     calendars=calendar_ids(args.calendars),
                     api_endpoint=urls["google"],
                 ),
-                zoom=ZoomSection(api_base_url=urls["zoom"], token_url=urls["token_url"]),
+                zoom=ZoomSection(
+                    api_base_url=urls["zoom"],
+                    token_url=urls["token_url"],
+                    # The simulator sets no per-second limit: measure syncd, not Zoom's plan.
+                    rate_limits=ZoomRateLimits(light=1000, medium=1000),
+                ),
             )
             account, client, secret = urls["zoom_credentials"]
             app = App.build(config, ZoomCredentials(account, client, SecretStr(secret)))

@@ -23,7 +23,14 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from syncd.app import App
-from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
+from syncd.config import (
+    Config,
+    GoogleSection,
+    SyncSection,
+    ZoomCredentials,
+    ZoomRateLimits,
+    ZoomSection,
+)
 
 CALENDAR = "primary"
 
@@ -142,7 +149,12 @@ def main() -> None:
                 calendars=[CALENDAR],
                 api_endpoint=urls["google"],
             ),
-            zoom=ZoomSection(api_base_url=urls["zoom"], token_url=urls["token_url"]),
+            zoom=ZoomSection(
+                api_base_url=urls["zoom"],
+                token_url=urls["token_url"],
+                # The simulator sets no per-second limit: measure syncd, not Zoom's plan.
+                rate_limits=ZoomRateLimits(light=1000, medium=1000),
+            ),
         )
         account, client, secret = urls["zoom_credentials"]
         app = App.build(config, ZoomCredentials(account, client, SecretStr(secret)))

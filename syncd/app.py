@@ -11,11 +11,12 @@ from syncd.config import Config, ConfigError, ZoomCredentials
 from syncd.engine import Engine, EngineOptions, ProgressCallback
 from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
 from syncd.meeting_spec import Settings
+from syncd.rate_limits import RateLimiter
 from syncd.report import PassReport
 from syncd.retry import RetryPolicy
 from syncd.store import Store, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
-from syncd.zoom import ZoomClient
+from syncd.zoom import LIGHT, MEDIUM, ZoomClient
 
 
 def settings(config: Config) -> Settings:
@@ -39,6 +40,7 @@ def engine_options(
         retry_max_seconds=config.sync.retry_max_seconds,
         park_after=config.sync.park_after,
         lease_seconds=config.sync.lease_seconds,
+        workers=config.sync.worker_count,
         create_settle_seconds=2 * config.zoom.timeout_seconds + 60,
         guard=DeleteGuard(
             share=config.sync.delete_guard_share,
@@ -74,12 +76,14 @@ def google_client(
 def zoom_client(
     config: Config, credentials: ZoomCredentials, *, retry: RetryPolicy | None = None
 ) -> ZoomClient:
+    limits = config.zoom.rate_limits
     return ZoomClient(
         credentials,
         api_base_url=config.zoom.api_base_url,
         token_url=config.zoom.token_url,
         timeout=config.zoom.timeout_seconds,
         retry=retry,
+        limiter=RateLimiter({LIGHT: limits.light, MEDIUM: limits.medium}),
     )
 
 
@@ -103,9 +107,7 @@ def _dry_run_store(config: Config) -> Store:
                     "changes nothing)"
                 ]
             )
-    scratch = Store.open("sqlite://")
-    upgrade(scratch.engine)
-    return scratch
+    return Store.scratch()
 
 
 @dataclass

@@ -35,6 +35,11 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def default_workers() -> int:
+    """Calendars at once: syncd mostly waits on the network, so a few per core."""
+    return min(16, 4 * (os.cpu_count() or 1))
+
+
 class SyncSection(_Section):
     tag: NonEmpty = "#zoom"
     interval_seconds: Annotated[float, Field(gt=0)] = 60.0
@@ -47,6 +52,11 @@ class SyncSection(_Section):
     park_after: Annotated[int, Field(ge=1)] = 8
     lease_seconds: Annotated[float, Field(ge=1)] = 60.0
     stall_seconds: Annotated[float, Field(gt=0)] = 600.0
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = "auto"
+
+    @property
+    def worker_count(self) -> int:
+        return default_workers() if self.workers == "auto" else self.workers
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
     delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5
@@ -69,6 +79,14 @@ class GoogleSection(_Section):
         return Path(os.path.expandvars(self.credentials_file))
 
 
+class ZoomRateLimits(_Section):
+    """Requests a second by Zoom's rate-limit category (a Pro account's; Business and up may
+    raise them): syncd's workers share them."""
+
+    light: Annotated[float, Field(gt=0)] = 30.0
+    medium: Annotated[float, Field(gt=0)] = 20.0
+
+
 class ZoomSection(_Section):
     api_base_url: NonEmpty = "https://api.zoom.us/v2"
     token_url: NonEmpty = "https://zoom.us/oauth/token"
@@ -76,6 +94,7 @@ class ZoomSection(_Section):
     host_fallback: NonEmpty = "me"
     hosts: dict[NonEmpty, NonEmpty] = Field(default_factory=dict)
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    rate_limits: ZoomRateLimits = Field(default_factory=ZoomRateLimits)
     settings: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("settings")

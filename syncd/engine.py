@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,8 @@ class EngineOptions:
     guard: DeleteGuard = field(default_factory=DeleteGuard)
     audit: Audit | None = None
     dry_run: bool = False
+    workers: int = 1
+    """Calendars worked on at once, each by a thread of its own."""
 
 
 ProgressCallback = Callable[[str, int], None]
@@ -56,16 +59,18 @@ class ZoomUsers:
         self._clock = clock
         self._emails: frozenset[str] | None = None
         self._fetched_at: datetime | None = None
+        self._lock = threading.Lock()  # calendars' passes ask at once: one listing for all
 
     def emails(self) -> frozenset[str] | None:
-        now = self._clock()
-        if self._fetched_at is None or now - self._fetched_at > USERS_TTL:
-            try:
-                self._emails = self._zoom.active_user_emails()
-                self._fetched_at = now
-            except ZoomError as exc:
-                log.warning("cannot list the Zoom account's users: %s", exc)
-        return self._emails
+        with self._lock:
+            now = self._clock()
+            if self._fetched_at is None or now - self._fetched_at > USERS_TTL:
+                try:
+                    self._emails = self._zoom.active_user_emails()
+                    self._fetched_at = now
+                except ZoomError as exc:
+                    log.warning("cannot list the Zoom account's users: %s", exc)
+            return self._emails
 
 
 class Engine:
@@ -105,16 +110,21 @@ class Engine:
         self._health.new_pass()
         self._listings.new_pass()
         report = PassReport()
-        for calendar_id in calendar_ids:
-            if self._stop.is_set():
-                break
-            calendar = self.sync_calendar(calendar_id)
+        workers = max(1, min(self.options.workers, len(calendar_ids)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="calendar") as pool:
+            calendars = list(pool.map(self._sync_unless_stopping, calendar_ids))
+        for calendar in calendars:
+            if calendar is None:
+                continue
             report.calendars.append(calendar)
             if calendar.credentials_refused:
                 report.credentials_error = calendar.error
         if isinstance(self._health.down, ZoomAuthError):
             report.credentials_error = str(self._health.down)
         return report
+
+    def _sync_unless_stopping(self, calendar_id: str) -> CalendarReport | None:
+        return None if self._stop.is_set() else self.sync_calendar(calendar_id)
 
     def sync_calendar(self, calendar_id: str) -> CalendarReport:
         report = CalendarReport(calendar_id)

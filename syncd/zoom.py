@@ -19,6 +19,7 @@ import httpx
 from syncd.config import ZoomCredentials
 from syncd.domain import REFERENCE_PREFIX, Meeting, MeetingSpec
 from syncd.metrics import count_request
+from syncd.rate_limits import RateLimiter
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
 from syncd.zoom_body import create_body
 
@@ -121,13 +122,31 @@ def _error_fields(response: httpx.Response) -> tuple[int | None, str]:
     return (code if isinstance(code, int) else None), str(message)
 
 
+LIGHT, MEDIUM = "light", "medium"
+
+
+def category(path: str) -> str:
+    """Zoom's rate-limit category of a request: creating and listing meetings, and listing
+    users, are Medium; reading, updating and deleting one are Light."""
+    parts = path.strip("/").split("/")
+    if parts == ["users"] or (parts[0] == "users" and parts[-1] == "meetings"):
+        return MEDIUM
+    return LIGHT
+
+
+def _daily(response: httpx.Response) -> bool:
+    """A 429 for the host's daily allowance of creates and updates, not the per-second one."""
+    _, message = _error_fields(response)
+    return "daily" in (response.headers.get("X-RateLimit-Type", "") + message).lower()
+
+
 def _translate(response: httpx.Response, what: str, *, retry_safe: bool) -> ZoomError:
     status = response.status_code
     code, message = _error_fields(response)
     detail = f"Zoom: {what}: HTTP {status}" + (f" code {code}" if code else "") + f": {message}"
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if "daily" in (response.headers.get("X-RateLimit-Type", "") + message).lower():
+        if _daily(response):
             now = datetime.now(UTC)
             retry_at = (
                 now + timedelta(seconds=retry_after) if retry_after else next_utc_midnight(now)
@@ -228,7 +247,9 @@ class ZoomClient:
         token_url: str,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        self._limiter = limiter or RateLimiter({})
         self._http = httpx.Client(
             base_url=api_base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -259,6 +280,7 @@ class ZoomClient:
         """One request; an expired token (401 code 124) is replaced and the request sent again."""
         for _ in range(2):
             token = self.tokens.token()
+            self._limiter.wait(category(path))
             try:
                 response = self._http.request(
                     method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs
@@ -269,6 +291,9 @@ class ZoomClient:
                 raise ZoomUnavailable(
                     f"Zoom: {what}: {type(exc).__name__}", retry_safe=idempotent or never_sent
                 ) from None
+            if response.status_code == 429 and not _daily(response):
+                pause = parse_retry_after(response.headers.get("Retry-After"))
+                self._limiter.pause(pause if pause is not None else 1.0)
             if response.status_code != 401 or _error_fields(response)[0] != INVALID_TOKEN:
                 return response
             self.tokens.invalidate(token)

@@ -21,7 +21,14 @@ from google.auth.credentials import CredentialsWithRegionalAccessBoundary
 from pydantic import SecretStr
 
 from syncd.app import App
-from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
+from syncd.config import (
+    Config,
+    GoogleSection,
+    SyncSection,
+    ZoomCredentials,
+    ZoomRateLimits,
+    ZoomSection,
+)
 from syncd.retry import RetryPolicy
 from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.issued import all_issued
@@ -115,6 +122,10 @@ def _check_google_requests(sim: GoogleCalendarSim) -> None:
             validate_google_request(method_id, request.json(), _query(request))
 
 
+UNLIMITED = ZoomRateLimits(light=1000, medium=1000)
+"""The simulator has no per-second limit unless a test gives it one: neither has syncd."""
+
+
 @pytest.fixture
 def config(google_sim: GoogleCalendarSim, zoom_sim: ZoomSim, tmp_path: Path) -> Config:
     credentials_file = tmp_path / "google.json"
@@ -128,7 +139,10 @@ def config(google_sim: GoogleCalendarSim, zoom_sim: ZoomSim, tmp_path: Path) -> 
             timeout_seconds=5,
         ),
         zoom=ZoomSection(
-            api_base_url=zoom_sim.api_base_url, token_url=zoom_sim.token_url, timeout_seconds=5
+            api_base_url=zoom_sim.api_base_url,
+            token_url=zoom_sim.token_url,
+            timeout_seconds=5,
+            rate_limits=UNLIMITED,
         ),
     )
 

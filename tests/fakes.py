@@ -13,20 +13,15 @@ import contextlib
 import dataclasses
 import functools
 import itertools
-import uuid
-import warnings
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import SADeprecationWarning as SADeprecation
-
 from syncd.domain import ChangePage, Event, Meeting, MeetingSpec
 from syncd.google_calendar import CalendarGone, Conflict, EventGone, SyncTokenExpired
 from syncd.store import Store
-from syncd.store.migrate import upgrade
 from syncd.zoom import (
     MEETING_NOT_FOUND,
     USER_NOT_FOUND,
@@ -522,21 +517,8 @@ class FakeZoom:
 
 # -- the store and the clock -------------------------------------------------------------------
 def memory_store() -> Store:
-    """The real `Store` (`Store.open`, hence `make_engine`), migrated, on a private in-memory
-    SQLite database.
-
-    SQLAlchemy gives each thread its own connection to an in-memory SQLite, and a plain
-    `sqlite://` database exists only for the connection that made it: the lease renewer's
-    thread would see an empty one. A named shared-cache memory database is the same for every
-    connection of the process, and goes when the store is closed. (SQLAlchemy warns that it
-    will pool such a URL with QueuePool instead of SingletonThreadPool; either way every
-    connection opens the same database.)"""
-    name = f"syncd-test-{uuid.uuid4().hex}"
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Selection of the SingletonThreadPool", SADeprecation)
-        store = Store.open(f"sqlite:///file:{name}?mode=memory&cache=shared&uri=true")
-    upgrade(store.engine)
-    return store
+    """The real `Store`, migrated, on a private in-memory SQLite database."""
+    return Store.scratch()
 
 
 class FakeClock:

@@ -8,6 +8,7 @@ from tests.conftest import CALENDAR
 
 
 def toml_for(config) -> str:
+    limits = config.zoom.rate_limits
     return f"""
 [sync]
 database_url = "{config.sync.database_url}"
@@ -18,6 +19,7 @@ api_endpoint = "{config.google.api_endpoint}"
 [zoom]
 api_base_url = "{config.zoom.api_base_url}"
 token_url = "{config.zoom.token_url}"
+rate_limits = {{ light = {limits.light}, medium = {limits.medium} }}
 """
 
 

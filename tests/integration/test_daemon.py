@@ -36,6 +36,14 @@ def start_daemon(
     """`more`: sections added to the config."""
     path = tmp_path / "config.toml"
     path.write_text(daemon_toml(config, interval, sync) + more)
+    return daemon_process(path, zoom_sim, env)
+
+
+def daemon_process(
+    path, zoom_sim, env: dict | None = None, log=subprocess.PIPE
+) -> subprocess.Popen:
+    """`syncd run` on the config at `path`, with the simulator's Zoom secrets; what it logs
+    goes to `log` (a pipe, or a file for a daemon that logs more than a pipe holds)."""
     environ = (
         os.environ
         | (env or {})
@@ -48,7 +56,7 @@ def start_daemon(
     return subprocess.Popen(
         [sys.executable, "-m", "syncd", "--config", str(path), "run"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
         env=environ,
     )

@@ -1,0 +1,72 @@
+"""A pass works on several calendars at once, up to `[sync] workers`, and each event still
+gets exactly one meeting."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.conftest import when
+
+ROOMS = [f"room-{n}@example.com" for n in range(6)]
+
+
+def with_rooms(config, google_sim, workers: int):
+    for room in ROOMS:
+        google_sim.add_calendar(room, "Europe/Berlin")
+        for i in range(3):
+            google_sim.put_event(room, {"summary": f"{room} {i} #zoom", **when(days=1 + i)})
+    return config.model_copy(
+        update={
+            "google": config.google.model_copy(update={"calendars": ROOMS}),
+            "sync": config.sync.model_copy(update={"workers": workers}),
+        }
+    )
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_calendars_are_worked_on_at_once_up_to_the_workers(
+    google_sim, zoom_sim, make_app, config, workers
+):
+    app = make_app(with_rooms(config, google_sim, workers))
+    google_sim.latency = zoom_sim.latency = 0.05
+    google_sim.take_load()
+    zoom_sim.take_load()
+
+    report = app.run_pass()
+
+    assert report.ok, report
+    assert [c.calendar_id for c in report.calendars] == ROOMS  # reported in the config's order
+    references = Counter(m["agenda"].split()[0] for m in zoom_sim.meetings())
+    assert len(references) == 18 and set(references.values()) == {1}
+    peak = max(google_sim.take_load().peak_in_flight, zoom_sim.take_load().peak_in_flight)
+    if workers == 1:
+        assert peak == 1
+    else:
+        assert 1 < peak <= workers
+
+
+def with_rate_limits(config, per_second: float):
+    limits = config.zoom.rate_limits.model_copy(update={"light": per_second, "medium": per_second})
+    return config.model_copy(
+        update={"zoom": config.zoom.model_copy(update={"rate_limits": limits})}
+    )
+
+
+@pytest.mark.parametrize(("told", "answered_429"), [(8.0, False), (1000.0, True)])
+def test_workers_share_zooms_rate_limits(
+    google_sim, zoom_sim, make_app, config, told, answered_429
+):
+    """Zoom allows 8 requests a second: told so, four workers get no 429 between them; told
+    a wrong, higher limit, they do (and still make every meeting once, after Retry-After)."""
+    zoom_sim.limits.per_second = 8
+    app = make_app(with_rate_limits(with_rooms(config, google_sim, workers=4), told))
+
+    report = app.run_pass()
+
+    assert report.ok, report
+    references = Counter(m["agenda"].split()[0] for m in zoom_sim.meetings())
+    assert len(references) == 18 and set(references.values()) == {1}
+    limited = [r for r in zoom_sim.calls() if r.status == 429]
+    assert bool(limited) is answered_429
