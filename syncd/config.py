@@ -57,6 +57,7 @@ class SyncSection(_Section):
     @property
     def worker_count(self) -> int:
         return default_workers() if self.workers == "auto" else self.workers
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["text", "json"] = "text"
     delete_guard_share: Annotated[float, Field(gt=0, le=1)] = 0.5
