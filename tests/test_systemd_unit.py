@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CALENDAR, when
-from tests.integration.test_crash import sync_process
+from tests.integration.command import toml_for
 from tests.sandbox import restrictions
 
 UNIT = Path(__file__).parents[1] / "systemd" / "syncd.service"
@@ -57,14 +57,41 @@ def test_unit_exposure_is_at_most_the_target(tmp_path):
 
 
 @needs_systemd
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_syncd_works_under_the_units_system_call_filter_and_memory_protection(
-    config, google_sim, zoom_sim, tmp_path
+    config, google_sim, zoom_sim, tmp_path, request, database
 ):
+    """With its secrets where LoadCredential= puts them, on SQLite or PostgreSQL over TCP."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    secrets = {
+        "ZOOM_ACCOUNT_ID": zoom_sim.account_id,
+        "ZOOM_CLIENT_ID": zoom_sim.client_id,
+        "ZOOM_CLIENT_SECRET": zoom_sim.client_secret,
+    }
+    for name, value in secrets.items():
+        (credentials / name).write_text(value)
+    shutil.copy(config.google.credentials_file, credentials / "google.json")
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else None
+    text = toml_for(config).replace(
+        config.google.credentials_file, "${CREDENTIALS_DIRECTORY}/google.json"
+    )
+    path = tmp_path / "sandboxed.toml"
+    path.write_text(text.replace(config.sync.database_url, url) if url else text)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ZOOM_", "SYNCD_"))}
     google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
-    process = sync_process(config, zoom_sim, tmp_path, capture=True, preexec_fn=restrictions(UNIT))
-    output, _ = process.communicate(timeout=120)
-    print(output)
-    assert process.returncode == 0, output
+
+    result = subprocess.run(
+        [sys.executable, "-m", "syncd", "--config", str(path), "sync"],
+        env=environ | {"CREDENTIALS_DIRECTORY": str(credentials)},
+        preexec_fn=restrictions(UNIT),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    print(result.stdout, result.stderr)  # scanned for secrets
+    assert result.returncode == 0, result.stderr
     assert len(zoom_sim.meetings()) == 1
 
 

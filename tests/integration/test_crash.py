@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
 
 import pytest
 
@@ -16,9 +15,7 @@ from tests.conftest import CALENDAR, child_log, when
 from tests.integration.command import toml_for
 
 
-def sync_process(
-    config, zoom_sim, tmp_path, *, capture: bool = False, **popen: Any
-) -> subprocess.Popen:
+def sync_process(config, zoom_sim, tmp_path, *, capture: bool = False) -> subprocess.Popen:
     path = tmp_path / "config.toml"
     path.write_text(
         toml_for(config).replace(
@@ -37,7 +34,6 @@ def sync_process(
         stderr=subprocess.STDOUT if log else subprocess.PIPE,
         text=True,
         env=env,
-        **popen,
     )
     if log is not None:
         log.close()
