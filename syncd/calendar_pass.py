@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from syncd.actions import Plan
-from syncd.domain import Event, Link
+from syncd.domain import Event, Link, LinkState, reference_for
 from syncd.google_calendar import (
     EventGone,
     GoogleAuthError,
@@ -26,6 +26,7 @@ from syncd.meeting_spec import Context, resolve_host, settings_fingerprint
 from syncd.planner import needs_instances, plan
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
+from syncd.steps import Recall, Unmet
 from syncd.store import CalendarState, LeaseLost
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ class PlanRunner(Protocol):
 
     def verify(self, link: Link) -> None: ...
 
-    def recall(self, event: Event, host: str) -> bool: ...
+    def recall(self, event: Event, host: str) -> Recall: ...
 
-    def sweep(self, links: Sequence[Link]) -> bool: ...
+    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,32 @@ class CalendarPass:
         until = self._recovering_until
         if until is None or self.book.now() < until:
             return
-        if self.runner.sweep(self.store.live_links(self.calendar_id)):
+        if self.runner.sweep(self.store.live_links(self.calendar_id), self._unmet()):
             self.book.recovering(None)
+
+    def _unmet(self) -> dict[str, Unmet]:
+        """Every event of the calendar (listed in full, once a recovery) that has no meeting
+        and no create under way, by reference: a meeting Zoom has for one is a stray. Not a
+        cancelled event under `on_cancel = "keep"`: its meeting stays, untracked."""
+        time_min = self.book.now() - self.settings.lookback
+        pages = self.google.changes(self.calendar_id, None, time_min)
+        events = [event for page in pages for event in page.events]
+        links = self.store.links(self.calendar_id, (event.id for event in events))
+        unmet = {}
+        keep_cancelled = self.context.settings.on_cancel == "keep"
+        for event in events:
+            if event.cancelled and keep_cancelled:
+                continue
+            link = links.get(event.id)
+            if link is not None and (
+                link.meeting_id is not None
+                or link.replaced_meeting_id is not None
+                or link.state is LinkState.CREATING
+            ):
+                continue
+            host = resolve_host(event, self.context).host
+            unmet[reference_for(self.calendar_id, event.id)] = Unmet(event.id, host)
+        return unmet
 
     # -- reading -------------------------------------------------------------------------------
     def _read_changes(self, sync_token: str | None) -> tuple[str | None, str | None]:
@@ -296,11 +321,12 @@ class CalendarPass:
     def _handle(self, event: Event, link: Link | None) -> None:
         self._check_stop()
         self._handled.add(event.id)
-        recalled = True
+        recalled = Recall.NOTHING
         if self._may_be_forgotten(event, link):
             recalled = self.runner.recall(event, resolve_host(event, self.context).host)
-            link = self._link_for(event)
-        first = self._planned(event, link) if recalled else None
+            if recalled is Recall.FOUND:
+                link = self._link_for(event)
+        first = self._planned(event, link) if recalled is not Recall.UNKNOWN else None
         if first is not None:
             self._carry_out(first)
         self.report.events_seen += 1

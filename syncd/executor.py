@@ -10,7 +10,7 @@ hands the fresh event back, and the engine plans it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,7 +41,7 @@ from syncd.journal import JournalWriter
 from syncd.meeting_steps import MeetingSteps
 from syncd.ports import CalendarPort, MeetingsPort
 from syncd.report import CalendarReport
-from syncd.steps import EventChanged, StepFailed, about, where
+from syncd.steps import EventChanged, Recall, StepFailed, Unmet, about, where
 from syncd.zoom_health import ZoomHealth
 from syncd.zoom_listings import HostListings
 
@@ -106,23 +106,24 @@ class Executor:
         """Queue an event whose plan could not even be made (its event could not be read)."""
         self._record_failure(calendar_id, event_id, StepFailed(cause))
 
-    def recall(self, event: Event, host: str) -> bool:
-        """Look in Zoom for a meeting the journal forgot, made for this event. False if Zoom
-        could not be asked: the event is queued as if a create of unknown outcome had been
-        sent, so that it is looked up again before anything is created."""
+    def recall(self, event: Event, host: str) -> Recall:
+        """Look in Zoom for a meeting the journal forgot, made for this event. When Zoom
+        cannot be asked, the event is queued as if a create of unknown outcome had been sent,
+        so that it is looked up again before anything is created."""
         try:
-            self.meetings.recall(event, host)
+            found = self.meetings.recall(event, host)
         except StepFailed as failure:
             reference = reference_for(event.calendar_id, event.id)
             self.journal.begin_create(event, reference, host)
             self._record_failure(event.calendar_id, event.id, failure, event.summary)
-            return False
-        return True
+            return Recall.UNKNOWN
+        return Recall.FOUND if found else Recall.NOTHING
 
-    def sweep(self, links: Sequence[Link]) -> bool:
-        """Delete duplicates of the linked meetings; False if Zoom could not be asked."""
+    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> bool:
+        """Delete duplicates of the linked meetings, and any meeting of an event that has
+        none now; False if Zoom could not be asked."""
         try:
-            self.meetings.sweep(links)
+            self.meetings.sweep(links, unmet)
         except StepFailed as failure:
             log.warning(
                 "calendar %s: looking for duplicate meetings failed, will try again next pass: %s",
@@ -289,10 +290,10 @@ class PreviewExecutor:
     def verify(self, link: Link) -> None:
         """A dry run audits nothing: the audit's only effect is on the journal."""
 
-    def recall(self, event: Event, host: str) -> bool:
+    def recall(self, event: Event, host: str) -> Recall:
         """A dry run looks nothing up: it says "would create" for a forgotten meeting too."""
-        return True
+        return Recall.NOTHING
 
-    def sweep(self, links: Sequence[Link]) -> bool:
+    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> bool:
         """A dry run deletes nothing."""
         return True

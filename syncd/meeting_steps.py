@@ -23,7 +23,7 @@ from syncd.domain import (
 from syncd.journal import JournalWriter
 from syncd.ports import MeetingsPort
 from syncd.report import CalendarReport
-from syncd.steps import StepFailed, about, where
+from syncd.steps import StepFailed, Unmet, about, where
 from syncd.zoom import (
     MEETING_NOT_FOUND,
     USER_NOT_FOUND,
@@ -61,6 +61,20 @@ class MeetingSteps:
         self._listings = listings
 
     # -- a journal recovered from Zoom ---------------------------------------------------------
+    def _delete_stray(self, host: str, event_id: str, meeting_id: int) -> None:
+        self._journal.check()
+        self._zoom_call(partial(self._zoom.delete_meeting, meeting_id), host)
+        self._report.meetings_deleted += 1
+        calendar_id = self._journal.calendar_id
+        log.warning(
+            "event %s/%s: deleted meeting %s, made by a create that reached Zoom after syncd "
+            "lost track of it; the event has no meeting now",
+            calendar_id,
+            event_id,
+            meeting_id,
+            extra=about(calendar_id, event_id, "stray_deleted", meeting_id),
+        )
+
     def recall(self, event: Event, host: str) -> bool:
         """Record the meeting Zoom has for the event's reference as found, if there is one
         (a first run, or a lost database). Each host is listed once a pass: the event's own,
@@ -94,12 +108,20 @@ class MeetingSteps:
                 return {}
             raise
 
-    def sweep(self, links: Sequence[Link]) -> None:
-        """Delete each meeting that duplicates a linked one: a create that reached Zoom after
-        syncd lost track of it (killed mid-request, then its database lost)."""
+    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> None:
+        """Delete each meeting that a create syncd lost track of (killed mid-request, then its
+        database lost) made after the recovery looked: a duplicate of a linked meeting, or a
+        meeting of an event that has none now (`unmet`, by reference: untagged, cancelled or
+        refused since)."""
         by_reference = {link.reference: link for link in links if link.meeting_id is not None}
-        for host in sorted({link.host for link in by_reference.values() if link.host}):
-            for link, stray in duplicates(self._references(host), by_reference):
+        hosts = {link.host for link in by_reference.values() if link.host}
+        for host in sorted(hosts | {each.host for each in unmet.values()}):
+            listing = self._references(host)
+            for reference, ids in listing.items():
+                if reference in unmet:
+                    for stray in ids:
+                        self._delete_stray(host, unmet[reference].event_id, stray)
+            for link, stray in duplicates(listing, by_reference):
                 self._journal.check()
                 self._zoom_call(partial(self._zoom.delete_meeting, stray), host)
                 self._report.meetings_deleted += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,25 @@ class StepFailed(Exception):
         self.retry_at = retry_at
         self.create_refused = create_refused
         """The failed step was a create that certainly made no meeting."""
+
+
+class Recall(enum.Enum):
+    """What looking in Zoom for a meeting the journal forgot came to."""
+
+    FOUND = "found"
+    """A meeting was journaled for the event: its link is new."""
+    NOTHING = "nothing"
+    """Zoom has none for the event."""
+    UNKNOWN = "unknown"
+    """Zoom could not be asked: the event waits, as if a create of unknown outcome was sent."""
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """An event with no meeting now, and the host a meeting of its would have."""
+
+    event_id: str
+    host: str
 
 
 class EventChanged(Exception):

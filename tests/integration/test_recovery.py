@@ -142,3 +142,33 @@ def test_a_host_is_listed_once_a_pass_whatever_the_number_of_calendars(
     assert app.run_pass().ok
     assert len(zoom_sim.meetings()) == len(calendars)
     assert zoom_sim.count("meetings.list") == 1
+
+
+def test_a_late_meeting_of_an_event_that_has_none_now_is_deleted(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    """Found by the state machine: after the database is lost, a killed process's create
+    lands once the recovery has looked, for an event that has no meeting now (its own create
+    was refused, then the user untagged it). The recovery's last look deletes it."""
+    event_id = put(google_sim)
+    first = make_app()
+    synced(first)
+    first.close()
+    (meeting,) = zoom_sim.meetings()
+    lose_the_database(config)
+    zoom_sim.delete_out_of_band(meeting["id"])  # not there when the recovery looks...
+
+    app = make_app()
+    zoom_sim.limits.daily_limit = 0  # ...and the new create is refused
+    app.run_pass()
+    zoom_sim.limits.daily_limit = 100  # (syncd waits for midnight all the same)
+    copy = second_copy(zoom_sim, meeting)  # ...then the lost create lands
+    google_sim.edit_event(CALENDAR, event_id, summary="Planning")  # untagged meanwhile
+    app.run_pass()
+    assert carrying(zoom_sim, event_id) != []
+    clock.advance(minutes=3)
+    app.run_pass()
+
+    assert carrying(zoom_sim, event_id) == []
+    assert copy not in {m["id"] for m in zoom_sim.meetings()}
+    assert app.store.calendar(CALENDAR).recovering_until is None
