@@ -908,6 +908,7 @@ def test_a_calendar_that_answers_403_is_skipped_and_the_other_still_syncs(
     two = config.model_copy(
         update={"google": config.google.model_copy(update={"calendars": [TEAM, CALENDAR]})}
     )
+    two = with_sync(two, workers=1)  # one calendar after the other: TEAM's listing is first
     event_id = put(google_sim)
     forbidden = {
         "error": {"code": 403, "message": "Forbidden", "errors": [{"reason": "forbidden"}]}
