@@ -13,6 +13,9 @@ from syncd.description import BlockInfo
 
 MEETING_ID_PROPERTY = "syncd_meeting_id"
 """Key in the event's `extendedProperties.private` that names its Zoom meeting."""
+REPLACED_PROPERTY = "syncd_replaced_meeting_id"
+"""The meeting a re-host replaced, named with the new one until a later write: after a lost
+database, the only trace of an old meeting the re-host had not yet deleted."""
 REFERENCE_PREFIX = "syncd-ref:"
 
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from syncd.description import BlockInfo, find_block, insert_block, remove_block
-from syncd.domain import MEETING_ID_PROPERTY, Event
+from syncd.domain import MEETING_ID_PROPERTY, REPLACED_PROPERTY, Event
 from syncd.google_calendar import Conflict, GoogleError
 from syncd.journal import JournalWriter
 from syncd.ports import CalendarPort
@@ -24,16 +24,21 @@ class EventSteps:
         self._journal = journal
         self._report = report
 
-    def write_back(self, event: Event, info: BlockInfo | None) -> Event:
+    def write_back(self, event: Event, info: BlockInfo | None, replaced: int | None) -> Event:
+        """Show the meeting in the event; with the meeting it replaces, while a re-host has
+        not yet deleted that one."""
         if info is None:  # the planner puts WriteBack only after a step that has a meeting
             raise StepFailed(ValueError(f"event {event.id}: no meeting to write back"))
-        event = self.show(event, info)
+        event = self.show(event, info, replaced)
         self._journal.linked(event.id)
         return event
 
-    def show(self, event: Event, info: BlockInfo) -> Event:
+    def show(self, event: Event, info: BlockInfo, replaced: int | None = None) -> Event:
         """The event with the meeting's block and id written in (if it lacked them)."""
-        properties = {MEETING_ID_PROPERTY: str(info.meeting_id)}
+        properties = {
+            MEETING_ID_PROPERTY: str(info.meeting_id),
+            REPLACED_PROPERTY: None if replaced is None else str(replaced),
+        }
         if not _shows(event, info, properties):
             event = self._patch(event, insert_block(event.description, info), properties)
             self._report.events_written += 1
@@ -60,7 +65,8 @@ class EventSteps:
         return event
 
     def remove_block(self, event: Event) -> Event:
-        event = self._patch(event, remove_block(event.description), {MEETING_ID_PROPERTY: None})
+        gone = {MEETING_ID_PROPERTY: None, REPLACED_PROPERTY: None}
+        event = self._patch(event, remove_block(event.description), gone)
         self._report.blocks_removed += 1
         log.info(
             "event %s %r: removed the meeting block",
@@ -88,7 +94,7 @@ class EventSteps:
             raise StepFailed(exc) from exc
 
 
-def _shows(event: Event, info: BlockInfo, properties: Mapping[str, str]) -> bool:
+def _shows(event: Event, info: BlockInfo, properties: Mapping[str, str | None]) -> bool:
     return find_block(event.description) == info and all(
         event.private_properties.get(key) == value for key, value in properties.items()
     )

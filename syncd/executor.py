@@ -57,6 +57,8 @@ class _Progress:
 
     event: Event
     block: BlockInfo | None
+    replaced: int | None
+    """The meeting a re-host replaces by `block`'s, until it is deleted."""
 
 
 class Executor:
@@ -87,7 +89,12 @@ class Executor:
         again, else None (done, or failed and queued)."""
         for remark in plan.notes:
             log.info("event %s %r: %s", where(plan.event), plan.event.summary, remark)
-        progress = _Progress(plan.event, plan.link.block if plan.link else None)
+        link = plan.link
+        progress = _Progress(
+            plan.event,
+            link.block if link else None,
+            link.replaced_meeting_id if link else None,
+        )
         try:
             for action in plan.actions:
                 self._run(action, progress)
@@ -168,7 +175,9 @@ class Executor:
             case Update():
                 progress.block = self.meetings.update(event, action) or progress.block
             case Rehost():
-                progress.block = self.meetings.rehost(event, action) or progress.block
+                replacement = self.meetings.rehost(event, action)
+                if replacement is not None:
+                    progress.block, progress.replaced = replacement, action.meeting_id
             case Reconcile():
                 progress.block = self.meetings.reconcile(event, action) or progress.block
             case Delete(meeting_id=meeting_id, why=why):
@@ -179,7 +188,9 @@ class Executor:
             case Resolve():
                 self.meetings.resolve(event, action)
             case WriteBack(block=block):
-                progress.event = self.events.write_back(event, block or progress.block)
+                progress.event = self.events.write_back(
+                    event, block or progress.block, progress.replaced
+                )
             case ShowSeriesBlock(block=block):
                 progress.event = self.events.show(event, block)
             case RemoveBlock():

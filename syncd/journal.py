@@ -116,6 +116,7 @@ class JournalWriter:
         meeting: Meeting,
         host: str,
         made_from: MeetingSpec | None,
+        replaces: tuple[int, str] | None = None,
     ) -> None:
         self.store.record_meeting(
             self.calendar_id,
@@ -127,6 +128,7 @@ class JournalWriter:
             self.now(),
             self.owner,
             summary=event.summary,
+            replaces=replaces,
         )
 
     def updated(self, event_id: str, spec: MeetingSpec) -> None:

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 from syncd.actions import Reconcile, Rehost, Resolve, Update
 from syncd.description import BlockInfo, find_block
 from syncd.domain import (
+    MEETING_ID_PROPERTY,
+    REPLACED_PROPERTY,
     Event,
     Link,
     Meeting,
@@ -59,6 +61,7 @@ class MeetingSteps:
         self._report = report
         self._create_settle = create_settle
         self._listings = listings
+        self._me_email: str | None = None
 
     # -- a journal recovered from Zoom ---------------------------------------------------------
     def _delete_stray(self, host: str, event_id: str, meeting_id: int) -> None:
@@ -96,6 +99,27 @@ class MeetingSteps:
             return False
         self.record_found(event, reference, meeting, lister)
         return True
+
+    def _replaced_of(self, event: Event, reference: str, found: int) -> tuple[int, str] | None:
+        """Another meeting of the event's (carrying its reference) that the event names:
+        its block still shows it, or a re-host wrote that the found one replaces it. That is
+        a re-host cut short with the database; it is then finished, and that one deleted."""
+        block = find_block(event.description)
+        named = (
+            block.meeting_id if block else None,
+            _meeting_id(event.private_properties.get(MEETING_ID_PROPERTY)),
+            _meeting_id(event.private_properties.get(REPLACED_PROPERTY)),
+        )
+        for meeting_id in dict.fromkeys(n for n in named if n is not None and n != found):
+            try:
+                old = self._zoom_call(partial(self._zoom.get_meeting, meeting_id), None)
+            except StepFailed as failure:
+                if not _meeting_gone(failure):
+                    raise
+                continue
+            if reference in old.agenda:
+                return old.id, old.host_email or "me"
+        return None
 
     def _references(self, host: str) -> Listing:
         """The host's meetings by reference; none for a host Zoom does not know (creating
@@ -205,7 +229,8 @@ class MeetingSteps:
     def record_found(self, event: Event, reference: str, meeting: Meeting, host: str) -> BlockInfo:
         """A meeting made for this event under `host`, found again. What it was made from is
         unknown, so none is recorded: the next pass compares it with the event."""
-        self._journal.meeting(event, reference, meeting, host, None)
+        replaced = self._replaced_of(event, reference, meeting.id)
+        self._journal.meeting(event, reference, meeting, host, None, replaced)
         self._report.meetings_adopted += 1
         log.info(
             "event %s %r: found its meeting %s, reusing it",
@@ -226,7 +251,24 @@ class MeetingSteps:
             meeting = None
         if meeting is None or reference not in meeting.agenda:
             return self.create(event, spec, reference)
-        return self.record_found(event, reference, meeting, _host_of(meeting, spec.host))
+        return self.record_found(event, reference, meeting, self._host_of(meeting, spec.host))
+
+    def _host_of(self, meeting: Meeting, expected: str) -> str:
+        """Who hosts a meeting syncd did not record: the expected host unless Zoom names
+        another. Zoom names "me" by its e-mail, so that is looked up to tell: a meeting of
+        alice's taken for one of "me"'s would later be "re-hosted" by a second meeting."""
+        shown = meeting.host_email
+        if shown is None or shown.lower() == expected.lower():
+            return expected
+        if expected == "me" and shown.lower() == self._me():
+            return "me"
+        return shown
+
+    def _me(self) -> str:
+        """The e-mail of "me", looked up once."""
+        if self._me_email is None:
+            self._me_email = self._zoom_call(self._zoom.owner_email, None)
+        return self._me_email
 
     # -- keeping it in step --------------------------------------------------------------------
     def update(self, event: Event, action: Update) -> BlockInfo | None:
@@ -485,20 +527,15 @@ def _as_made_from(meeting: Meeting, spec: MeetingSpec) -> MeetingSpec:
     )
 
 
+def _meeting_id(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdecimal() else None
+
+
 def _meeting_type(value: int | None) -> MeetingType | None:
     try:
         return MeetingType(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _host_of(meeting: Meeting, expected: str) -> str:
-    """Who hosts a meeting syncd did not record: the expected host when Zoom agrees (or when
-    that is "me", whose e-mail syncd does not know), else the host Zoom names."""
-    shown = meeting.host_email
-    if expected == "me" or shown is None or shown.lower() == expected.lower():
-        return expected
-    return shown
 
 
 def _same_time(spec: MeetingSpec, meeting: Meeting) -> bool:

@@ -52,6 +52,8 @@ class MeetingsPort(Protocol):
 
     def active_user_emails(self) -> frozenset[str]: ...
 
+    def owner_email(self) -> str: ...
+
 
 class LeasePort(Protocol):
     def calendar(self, calendar_id: str) -> CalendarState: ...
@@ -143,6 +145,7 @@ class JournalPort(Protocol):
         now: datetime,
         owner: str | None,
         summary: str | None = None,
+        replaces: tuple[int, str] | None = None,
     ) -> None: ...
 
     def record_update(

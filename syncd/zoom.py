@@ -384,6 +384,10 @@ class ZoomClient:
         data = self._request("GET", f"users/{quote(user, safe='@')}", f"get user {user}").json()
         return ZoomUser(str(data.get("email", "")), str(data.get("status", "active")))
 
+    def owner_email(self) -> str:
+        """The lower-cased e-mail of "me", the user the app's meetings are made by."""
+        return self.user("me").email.lower()
+
     def find_meeting(self, host: str, reference: str, besides: int | None = None) -> Meeting | None:
         """The host's meeting whose agenda carries `reference` (other than `besides`), if
         Zoom has one."""

@@ -463,6 +463,9 @@ class FakeZoom:
     def active_user_emails(self) -> frozenset[str]:
         return self.faults.run("active_user_emails", lambda: self.users)
 
+    def owner_email(self) -> str:
+        return self.faults.run("owner_email", lambda: self.owner)
+
     # -- inside --------------------------------------------------------------------------------
     def _create(self, spec: MeetingSpec) -> Meeting:
         host = self._user(spec.host)

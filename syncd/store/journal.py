@@ -268,12 +268,16 @@ class JournalStore(StoreBase):
         now: datetime,
         owner: str | None,
         summary: str | None = None,
+        replaces: tuple[int, str] | None = None,
     ) -> None:
         """The meeting exists: created just now from `made_from`, or found by its reference
-        or adopted (made from something syncd no longer knows: None)."""
+        or adopted (made from something syncd no longer knows: None); found `replaces` a
+        meeting (and its host) of a re-host the journal had lost."""
         with self._transaction() as session:
             row = self._fenced_row(session, calendar_id, event_id, reference, owner)
             row.summary = summary if summary is not None else row.summary
+            if replaces is not None:
+                row.replaced_meeting_id, row.replaced_host = replaces
             row.state = LinkState.CREATED
             row.next_attempt_at = row.next_attempt_at or now
             row.meeting_id = meeting.id

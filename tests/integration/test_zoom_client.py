@@ -258,3 +258,10 @@ def test_active_user_emails_follows_every_page(client, zoom_sim):
     [first, *rest] = zoom_sim.calls("users.list")
     assert first.query == {"status": ["active"], "page_size": ["300"]}
     assert all(call.query["next_page_token"] for call in rest)
+
+
+def test_owner_email_is_the_email_of_me(client, zoom_sim):
+    zoom_sim.add_user("alice@sim.example")
+    assert client.owner_email() == OWNER_EMAIL
+    [call] = zoom_sim.calls("users.get")
+    assert call.path.endswith("/users/me")

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -263,6 +264,9 @@ class EngineMachine(RuleBasedStateMachine):
         """Those of them no journal knows of any more: the database was lost since."""
         self.strays: set[int] = set()
         """Meetings those made: a second one for their event until syncd deletes it."""
+        self.unfinished_rehosts: dict[str, set[int]] = {}
+        """By reference, the two meetings of a re-host the lost database was making: both
+        may stay until syncd, recovering, keeps one."""
         self._landing_forgotten = False
         self.zoom.observers.append(self._no_second_meeting)
 
@@ -528,6 +532,11 @@ class EngineMachine(RuleBasedStateMachine):
         the meetings Zoom has by their references, delete those no longer wanted, and delete
         the second meeting a killed process's create makes when it lands after the lookup."""
         assert self.engine is not None
+        for each in self.calendar.events(CAL):
+            link = self._link(each.id)
+            if link is not None and link.replaced_meeting_id is not None:
+                pair = {m.id for m in self.zoom.carrying(link.reference)}
+                self.unfinished_rehosts[link.reference] = pair
         self.store.close()
         self.store = memory_store()
         self.forgotten += self.in_flight
@@ -584,7 +593,9 @@ class EngineMachine(RuleBasedStateMachine):
         """One meeting per reference, except while a re-host's new meeting (under the new
         host) replaces the old one, which the journal names until it is deleted."""
         carrying = [m for m in self.zoom.carrying(reference) if m.id not in self.strays]
-        if len(carrying) < 2:
+        if len(carrying) < 2 or {m.id for m in carrying} <= self.unfinished_rehosts.get(
+            reference, set()
+        ):
             return None
         link = self._link_of(reference)
         replaced = getattr(link, "replaced_meeting_id", None)
@@ -789,6 +800,48 @@ def test_a_retry_that_finds_nothing_to_do_is_settled():
     link = started._link(event_id)
     assert link is not None and link.state is LinkState.LINKED
     assert (link.next_attempt_at, link.last_error) == (None, None), "still queued"
+
+
+def test_a_meeting_found_while_the_users_cannot_be_listed_keeps_its_host():
+    """Found by the machine: after a lost database, an event's meeting (alice's) was found
+    while the account's users could not be listed, so under `host_fallback` "me" "for now";
+    syncd took it for "me"'s. Once the users could be listed it "re-hosted" it to alice, and
+    where Zoom refused `schedule_for`, made her a second meeting for the same event."""
+    started = machine("organizer")
+    event_id = alices_event(started)
+    started.run_pass()
+    started.the_database_is_lost()
+    started.zoom.fail_next("active_user_emails", ZoomUnavailable("Zoom: list users: HTTP 503"))
+    started.run_pass()
+    link = started._link(event_id)
+    assert link is not None and link.host == "alice@example.com"
+    started.zoom_fails("refuse next update")
+    started._quiet_passes()
+    assert not started.duplicates
+    assert [m.host for m in started.zoom.meetings.values()] == ["alice@example.com"]
+
+
+@pytest.mark.parametrize("killed_before", ["patch_event", "delete_meeting"])
+def test_a_rehost_cut_short_with_the_database_is_finished(killed_before):
+    """Found by the machine: a re-host made bob a new meeting (Zoom refused to move alice's),
+    syncd was killed before it wrote the new one back, or before it deleted the old one, and
+    the database was lost. The recovery found the new meeting under bob; nothing named the
+    old one any more, and it stayed in Zoom for ever. Now the event names it (its block still
+    shows it, or the write-back says it is replaced), and the recovery finishes the re-host."""
+    started = machine("mapped")
+    event_id = alices_event(started)
+    started.run_pass()
+    started.user_changes(event_id, ("organizer", "bob@example.com"))
+    started.zoom.reject_next_update()
+    started.wire.arm(1, "before", [killed_before])
+    started.run_pass()
+    assert len(started.zoom.meetings) == 2
+    started.the_database_is_lost()
+    started._quiet_passes()
+    block = find_block(started._event(event_id).description)
+    assert block is not None
+    assert set(started.zoom.meetings) == {block.meeting_id}, "the replaced meeting was left"
+    assert started.zoom.meetings[block.meeting_id].host == "bob@example.com"
 
 
 EngineMachine.TestCase.settings = settings(
