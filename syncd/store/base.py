@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -109,10 +109,23 @@ class StoreBase:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except LeaseLost:
-            raise
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database: {exc.__class__.__name__}: {exc.args[0]}") from exc
+        """An ORM session's transaction (the calendars' rows: a few writes a pass)."""
+        with _translated(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A Core connection's transaction (the journal: several writes an event)."""
+        with _translated(), self.engine.begin() as connection:
+            yield connection
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """The driver's errors as StoreError, one line."""
+    try:
+        yield
+    except LeaseLost:
+        raise
+    except SQLAlchemyError as exc:
+        raise StoreError(f"database: {exc.__class__.__name__}: {exc.args[0]}") from exc

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,16 +15,23 @@ from syncd.store.models import CalendarRow, utcnow
 
 
 def calendar_row(session: Session, calendar_id: str) -> CalendarRow:
-    """The calendar's row, inserted if it is new. Several syncd processes may meet a new
-    calendar at once: the insert yields to another's (ON CONFLICT DO NOTHING) instead of
-    failing on the primary key."""
+    """The calendar's row, inserted if it is new."""
     row = session.get(CalendarRow, calendar_id)
     if row is not None:
         return row
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(CalendarRow).values(id=calendar_id).on_conflict_do_nothing())
+    ensure_calendar_row(session, calendar_id)
     return session.get_one(CalendarRow, calendar_id)
+
+
+def ensure_calendar_row(executor: Session | Connection, calendar_id: str) -> None:
+    """Insert the calendar's row unless it exists. Several syncd processes may meet a new
+    calendar at once: the insert yields to another's (ON CONFLICT DO NOTHING) instead of
+    failing on the primary key."""
+    dialect = (
+        executor.get_bind().dialect.name if isinstance(executor, Session) else executor.dialect.name
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    executor.execute(insert(CalendarRow).values(id=calendar_id).on_conflict_do_nothing())
 
 
 @dataclass(frozen=True)

@@ -8,35 +8,67 @@ one that took over. `syncd.journal.JournalWriter` binds the owner and the clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.sql import Executable
 
 from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
-from syncd.store.base import LeaseLost, StoreBase, StoreError
-from syncd.store.calendars import calendar_row
+from syncd.store.base import LeaseLost, StoreBase, StoreError, rowcount
+from syncd.store.calendars import ensure_calendar_row
 from syncd.store.models import CalendarRow, LinkRow
 
 LIVE_STATES = (LinkState.CREATED, LinkState.LINKED)
+LINKS = cast(Table, LinkRow.__table__)
+CALENDARS = cast(Table, CalendarRow.__table__)
+Row = dict[str, Any]
+"""A link row, by column name."""
+
+# Built once: the statements a pass runs for every event (SQLAlchemy Core, not the ORM,
+# whose unit of work cost more than the request it journals).
+_HOLDER = (
+    select(CALENDARS.c.lease_owner)
+    .where(CALENDARS.c.id == bindparam("calendar_id"))
+    .with_for_update(read=True)  # a takeover waits for the write; other writers do not
+)
+_ROW = select(LINKS).where(
+    LINKS.c.calendar_id == bindparam("calendar_id"), LINKS.c.event_id == bindparam("event_id")
+)
+_ROWS = select(LINKS).where(
+    LINKS.c.calendar_id == bindparam("calendar_id"),
+    LINKS.c.event_id.in_(bindparam("event_ids", expanding=True)),
+)
+_UPDATE = update(LINKS).where(LINKS.c.id == bindparam("row_id"))
+_DELETE = delete(LINKS).where(LINKS.c.id == bindparam("row_id"))
 
 
-def _made_from(row: LinkRow) -> MeetingSpec | None:
-    if row.meeting_type is None or row.host is None:
+def _made_from(row: Row) -> MeetingSpec | None:
+    if row["meeting_type"] is None or row["host"] is None:
         return None
-    settings = json.loads(row.settings) if row.settings else {}
+    settings = json.loads(row["settings"]) if row["settings"] else {}
     return MeetingSpec(
-        topic=row.topic or "",
-        agenda=row.agenda or "",
-        type=MeetingType(row.meeting_type),
-        host=row.host,
-        start_time=row.start_time,
-        duration=row.duration,
-        timezone=row.timezone,
+        topic=row["topic"] or "",
+        agenda=row["agenda"] or "",
+        type=MeetingType(row["meeting_type"]),
+        host=row["host"],
+        start_time=row["start_time"],
+        duration=row["duration"],
+        timezone=row["timezone"],
         settings=tuple(sorted(settings.items())),
-        **_schedule(row.schedule),
+        **_schedule(row["schedule"]),
     )
 
 
@@ -72,42 +104,42 @@ def _schedule_json(spec: MeetingSpec) -> str:
     return json.dumps(schedule, sort_keys=True)
 
 
-def _remember(row: LinkRow, host: str, spec: MeetingSpec | None) -> None:
-    row.host = host
+def _remember(row: Row, host: str, spec: MeetingSpec | None) -> None:
+    row["host"] = host
     if spec is None:
-        row.topic = row.agenda = row.start_time = row.timezone = row.settings = None
-        row.schedule = None
-        row.meeting_type = row.duration = None
+        for column in ("topic", "agenda", "start_time", "timezone", "settings", "schedule"):
+            row[column] = None
+        row["meeting_type"] = row["duration"] = None
         return
-    row.topic = spec.topic
-    row.agenda = spec.agenda
-    row.meeting_type = int(spec.type)
-    row.start_time = spec.start_time
-    row.duration = spec.duration
-    row.timezone = spec.timezone
-    row.settings = json.dumps(dict(spec.settings), sort_keys=True) if spec.settings else None
-    row.schedule = _schedule_json(spec)
+    row["topic"] = spec.topic
+    row["agenda"] = spec.agenda
+    row["meeting_type"] = int(spec.type)
+    row["start_time"] = spec.start_time
+    row["duration"] = spec.duration
+    row["timezone"] = spec.timezone
+    row["settings"] = json.dumps(dict(spec.settings), sort_keys=True) if spec.settings else None
+    row["schedule"] = _schedule_json(spec)
 
 
-def _link(row: LinkRow) -> Link:
+def _link(row: Row) -> Link:
     return Link(
-        calendar_id=row.calendar_id,
-        event_id=row.event_id,
-        reference=row.reference,
-        state=LinkState(row.state),
-        meeting_id=row.meeting_id,
-        join_url=row.join_url,
-        passcode=row.passcode,
-        host=row.host,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        next_attempt_at=row.next_attempt_at,
-        create_sent_at=row.create_sent_at,
+        calendar_id=row["calendar_id"],
+        event_id=row["event_id"],
+        reference=row["reference"],
+        state=LinkState(row["state"]),
+        meeting_id=row["meeting_id"],
+        join_url=row["join_url"],
+        passcode=row["passcode"],
+        host=row["host"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        next_attempt_at=row["next_attempt_at"],
+        create_sent_at=row["create_sent_at"],
         made_from=_made_from(row),
-        held_at=row.held_at,
-        parked_at=row.parked_at,
-        replaced_meeting_id=row.replaced_meeting_id,
-        summary=row.summary,
+        held_at=row["held_at"],
+        parked_at=row["parked_at"],
+        replaced_meeting_id=row["replaced_meeting_id"],
+        summary=row["summary"],
     )
 
 
@@ -116,113 +148,85 @@ class JournalStore(StoreBase):
         ids = list(event_ids)
         if not ids:
             return {}
-        with self._transaction() as session:
-            rows = session.scalars(
-                select(LinkRow).where(LinkRow.calendar_id == calendar_id, LinkRow.event_id.in_(ids))
-            )
-            return {row.event_id: _link(row) for row in rows}
+        rows = self._rows(_ROWS, calendar_id=calendar_id, event_ids=ids)
+        return {row["event_id"]: _link(row) for row in rows}
 
     def all_links(self) -> list[Link]:
-        with self._transaction() as session:
-            rows = session.scalars(select(LinkRow).order_by(LinkRow.calendar_id, LinkRow.id))
-            return [_link(row) for row in rows]
+        return [
+            _link(row)
+            for row in self._rows(select(LINKS).order_by(LINKS.c.calendar_id, LINKS.c.id))
+        ]
 
     def due_links(self, calendar_id: str, now: datetime, *, held_too: bool = False) -> list[Link]:
         """Links with work left whose time has come: queued failures, and steps a crash cut
         short (every step in flight is due at once until it completes); with `held_too`, also
         every deletion the mass-change guard held back."""
-        due = LinkRow.next_attempt_at <= now
+        due = LINKS.c.next_attempt_at <= now
         if held_too:
-            due = or_(due, LinkRow.held_at.is_not(None))
-        with self._transaction() as session:
-            rows = session.scalars(
-                select(LinkRow).where(LinkRow.calendar_id == calendar_id, due).order_by(LinkRow.id)
-            )
-            return [_link(row) for row in rows]
+            due = or_(due, LINKS.c.held_at.is_not(None))
+        query = select(LINKS).where(LINKS.c.calendar_id == calendar_id, due).order_by(LINKS.c.id)
+        return [_link(row) for row in self._rows(query)]
 
     def live_links(self, calendar_id: str) -> list[Link]:
         """The calendar's links to a meeting that syncd follows (created or linked)."""
-        with self._transaction() as session:
-            rows = session.scalars(
-                select(LinkRow)
-                .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
-                .order_by(LinkRow.id)
-            )
-            return [_link(row) for row in rows]
+        query = (
+            select(LINKS)
+            .where(LINKS.c.calendar_id == calendar_id, LINKS.c.state.in_(LIVE_STATES))
+            .order_by(LINKS.c.id)
+        )
+        return [_link(row) for row in self._rows(query)]
 
     def count_work_left(self) -> tuple[int, int]:
         """How many events are queued (a retry or a resumed step due) and how many parked."""
-        with self._transaction() as session:
-            queued = session.scalar(
-                select(func.count())
-                .select_from(LinkRow)
-                .where(LinkRow.next_attempt_at.is_not(None))
-            )
-            parked = session.scalar(
-                select(func.count()).select_from(LinkRow).where(LinkRow.parked_at.is_not(None))
-            )
-            return queued or 0, parked or 0
+        return (
+            self._count(LINKS.c.next_attempt_at.is_not(None)),
+            self._count(LINKS.c.parked_at.is_not(None)),
+        )
 
     def count_live(self, calendar_id: str) -> int:
         """The calendar's meetings that syncd follows (created or linked)."""
-        with self._transaction() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(LinkRow)
-                    .where(LinkRow.calendar_id == calendar_id, LinkRow.state.in_(LIVE_STATES))
-                )
-                or 0
-            )
+        return self._count(LINKS.c.calendar_id == calendar_id, LINKS.c.state.in_(LIVE_STATES))
 
     def count_held(self, calendar_id: str) -> int:
         """The calendar's deletions the mass-change guard holds."""
-        with self._transaction() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(LinkRow)
-                    .where(LinkRow.calendar_id == calendar_id, LinkRow.held_at.is_not(None))
-                )
-                or 0
-            )
+        return self._count(LINKS.c.calendar_id == calendar_id, LINKS.c.held_at.is_not(None))
 
     def links_to_audit(self, calendar_id: str, seen_before: datetime, limit: int) -> list[Link]:
         """Live links whose meeting was last seen (or made) before `seen_before`, oldest
         first."""
-        last_seen = func.coalesce(LinkRow.checked_at, LinkRow.created_at)  # rows from 0001
-        with self._transaction() as session:
-            rows = session.scalars(
-                select(LinkRow)
-                .where(
-                    LinkRow.calendar_id == calendar_id,
-                    LinkRow.state.in_(LIVE_STATES),
-                    last_seen < seen_before,
-                )
-                .order_by(last_seen)
-                .limit(limit)
+        last_seen = func.coalesce(LINKS.c.checked_at, LINKS.c.created_at)  # rows from 0001
+        query = (
+            select(LINKS)
+            .where(
+                LINKS.c.calendar_id == calendar_id,
+                LINKS.c.state.in_(LIVE_STATES),
+                last_seen < seen_before,
             )
-            return [_link(row) for row in rows]
+            .order_by(last_seen)
+            .limit(limit)
+        )
+        return [_link(row) for row in self._rows(query)]
 
     def record_checked(
         self, calendar_id: str, event_id: str, now: datetime, owner: str | None
     ) -> None:
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            _existing(session, calendar_id, event_id).checked_at = now
+        with self._connection() as connection:
+            row = _existing(connection, calendar_id, event_id, owner)
+            row["checked_at"] = now
+            _save(connection, row, owner)
 
     def record_meeting_gone(
         self, calendar_id: str, event_id: str, now: datetime, owner: str | None
     ) -> None:
         """The meeting was deleted in Zoom: the event has none now, and is due at once."""
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            row = _existing(session, calendar_id, event_id)
-            row.state = LinkState.PENDING
-            row.meeting_id = row.join_url = None
-            row.passcode = ""
-            row.next_attempt_at = now
-            _remember(row, row.host or "me", None)
+        with self._connection() as connection:
+            row = _existing(connection, calendar_id, event_id, owner)
+            row["state"] = LinkState.PENDING
+            row["meeting_id"] = row["join_url"] = None
+            row["passcode"] = ""
+            row["next_attempt_at"] = now
+            _remember(row, row["host"] or "me", None)
+            _save(connection, row, owner)
 
     def begin_create(
         self,
@@ -237,25 +241,26 @@ class JournalStore(StoreBase):
     ) -> None:
         """Journal that a create is about to be sent (committed before the request goes out);
         `replaces` names a meeting the new one is to replace (a re-host)."""
-        with self._transaction() as session:
-            row = self._fenced_row(session, calendar_id, event_id, reference, owner)
-            row.summary = summary if summary is not None else row.summary
+        with self._connection() as connection:
+            row = _row(connection, calendar_id, event_id, reference)
+            row["summary"] = summary if summary is not None else row["summary"]
             if replaces is not None:
-                row.replaced_meeting_id, row.replaced_host = replaces, row.host
-            row.state = LinkState.CREATING
-            row.host = host
-            row.create_sent_at = now
-            row.next_attempt_at = now
+                row["replaced_meeting_id"], row["replaced_host"] = replaces, row["host"]
+            row["state"] = LinkState.CREATING
+            row["host"] = host
+            row["create_sent_at"] = now
+            row["next_attempt_at"] = now
+            _save(connection, row, owner)
 
     def record_replaced_dropped(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         """The meeting a re-host replaced is deleted (the row may be gone already)."""
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            row = _find(session, calendar_id, event_id)
+        with self._connection() as connection:
+            row = _find(connection, calendar_id, event_id)
             if row is not None:
-                row.replaced_meeting_id = row.replaced_host = None
-                if row.state in (LinkState.LINKED, LinkState.KEPT):
+                row["replaced_meeting_id"] = row["replaced_host"] = None
+                if row["state"] in (LinkState.LINKED, LinkState.KEPT):
                     _settle(row)
+                _save(connection, row, owner)
 
     def record_meeting(
         self,
@@ -273,26 +278,28 @@ class JournalStore(StoreBase):
         """The meeting exists: created just now from `made_from`, or found by its reference
         or adopted (made from something syncd no longer knows: None); found `replaces` a
         meeting (and its host) of a re-host the journal had lost."""
-        with self._transaction() as session:
-            row = self._fenced_row(session, calendar_id, event_id, reference, owner)
-            row.summary = summary if summary is not None else row.summary
+        with self._connection() as connection:
+            row = _row(connection, calendar_id, event_id, reference)
+            row["summary"] = summary if summary is not None else row["summary"]
             if replaces is not None:
-                row.replaced_meeting_id, row.replaced_host = replaces
-            row.state = LinkState.CREATED
-            row.next_attempt_at = row.next_attempt_at or now
-            row.meeting_id = meeting.id
-            row.join_url = meeting.join_url
-            row.passcode = meeting.password
-            row.checked_at = now  # seen in Zoom just now: the audit starts from here
+                row["replaced_meeting_id"], row["replaced_host"] = replaces
+            row["state"] = LinkState.CREATED
+            row["next_attempt_at"] = row["next_attempt_at"] or now
+            row["meeting_id"] = meeting.id
+            row["join_url"] = meeting.join_url
+            row["passcode"] = meeting.password
+            row["checked_at"] = now  # seen in Zoom just now: the audit starts from here
             _remember(row, host, made_from)
+            _save(connection, row, owner)
 
     def record_update(
         self, calendar_id: str, event_id: str, spec: MeetingSpec, owner: str | None
     ) -> None:
         """The meeting now matches `spec` (a PATCH succeeded)."""
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            _remember(_existing(session, calendar_id, event_id), spec.host, spec)
+        with self._connection() as connection:
+            row = _existing(connection, calendar_id, event_id, owner)
+            _remember(row, spec.host, spec)
+            _save(connection, row, owner)
 
     def record_linked(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         """The event shows its meeting."""
@@ -305,19 +312,19 @@ class JournalStore(StoreBase):
     def _settle_as(
         self, state: LinkState, calendar_id: str, event_id: str, owner: str | None
     ) -> None:
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            row = _existing(session, calendar_id, event_id)
-            row.state = state
+        with self._connection() as connection:
+            row = _existing(connection, calendar_id, event_id, owner)
+            row["state"] = state
             _settle(row)
+            _save(connection, row, owner)
 
     def forget(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         """The event has no meeting and nothing left to retry: drop its row."""
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            row = _find(session, calendar_id, event_id)
+        with self._connection() as connection:
+            row = _find(connection, calendar_id, event_id)
             if row is not None:
-                session.delete(row)
+                connection.execute(_DELETE, {"row_id": row["id"]})
+                _fence(connection, calendar_id, owner)
 
     def record_held(
         self,
@@ -331,13 +338,13 @@ class JournalStore(StoreBase):
     ) -> None:
         """The mass-change guard held back this link's deletion: look again at `retry_at`, or
         as soon as an operator allows the deletions."""
-        with self._transaction() as session:
-            _fence(session, calendar_id, owner)
-            row = _existing(session, calendar_id, event_id)
-            row.held_at = row.held_at or now
-            row.last_error = reason
-            row.attempts = (row.attempts or 0) + 1
-            row.next_attempt_at = retry_at
+        with self._connection() as connection:
+            row = _existing(connection, calendar_id, event_id, owner)
+            row["held_at"] = row["held_at"] or now
+            row["last_error"] = reason
+            row["attempts"] = (row["attempts"] or 0) + 1
+            row["next_attempt_at"] = retry_at
+            _save(connection, row, owner)
 
     def record_failure(
         self,
@@ -356,16 +363,17 @@ class JournalStore(StoreBase):
         `unpark`. A create of unknown outcome is never parked (it must be found out). A
         create Zoom refused leaves no meeting behind: the event has none, or, for a re-host,
         still the one it had, under its old host. True if parked."""
-        with self._transaction() as session:
-            row = self._fenced_row(session, calendar_id, event_id, reference, owner)
-            row.summary = summary if summary is not None else row.summary
-            if create_refused and row.state == LinkState.CREATING:
+        with self._connection() as connection:
+            row = _row(connection, calendar_id, event_id, reference)
+            row["summary"] = summary if summary is not None else row["summary"]
+            if create_refused and row["state"] == LinkState.CREATING:
                 _undo_create(row)
-            row.attempts = (row.attempts or 0) + 1
-            row.last_error = error
-            parked = park_at is not None and row.state != LinkState.CREATING
-            row.next_attempt_at = None if parked else retry_at
-            row.parked_at = park_at if parked else None
+            row["attempts"] = (row["attempts"] or 0) + 1
+            row["last_error"] = error
+            parked = park_at is not None and row["state"] != LinkState.CREATING
+            row["next_attempt_at"] = None if parked else retry_at
+            row["parked_at"] = park_at if parked else None
+            _save(connection, row, owner)
             return parked
 
     def unpark(
@@ -373,78 +381,109 @@ class JournalStore(StoreBase):
     ) -> int:
         """Put parked events back in the queue, due at `now` (all, a calendar's or one);
         how many."""
-        where: list[ColumnElement[bool]] = [LinkRow.parked_at.is_not(None)]
+        where: list[ColumnElement[bool]] = [LINKS.c.parked_at.is_not(None)]
         if calendar_id is not None:
-            where.append(LinkRow.calendar_id == calendar_id)
+            where.append(LINKS.c.calendar_id == calendar_id)
         if event_id is not None:
-            where.append(LinkRow.event_id == event_id)
-        with self._transaction() as session:
-            rows = list(session.scalars(select(LinkRow).where(*where)))
-            for row in rows:
-                row.parked_at = None
-                row.attempts = 0
-                row.next_attempt_at = now
-            return len(rows)
-
-    @staticmethod
-    def _fenced_row(
-        session: Session, calendar_id: str, event_id: str, reference: str, owner: str | None
-    ) -> LinkRow:
-        """The event's row, new if need be, once the writer is known to hold the lease."""
-        _fence(session, calendar_id, owner)
-        row = _find(session, calendar_id, event_id)
-        if row is None:
-            calendar_row(session, calendar_id)
-            row = LinkRow(
-                calendar_id=calendar_id,
-                event_id=event_id,
-                reference=reference,
-                state=LinkState.PENDING,
-                attempts=0,
-                passcode="",
+            where.append(LINKS.c.event_id == event_id)
+        with self._connection() as connection:
+            changed = connection.execute(
+                update(LINKS).where(*where).values(parked_at=None, attempts=0, next_attempt_at=now)
             )
-            session.add(row)
-        return row
+            return rowcount(changed)
+
+    # -- reading -------------------------------------------------------------------------------
+    def _rows(self, query: Executable, **parameters: Any) -> list[Row]:
+        with self._connection() as connection:
+            return [dict(row) for row in connection.execute(query, parameters).mappings()]
+
+    def _count(self, *where: ColumnElement[bool]) -> int:
+        with self._connection() as connection:
+            query = select(func.count()).select_from(LINKS).where(*where)
+            return connection.execute(query).scalar_one()
 
 
-def _fence(session: Session, calendar_id: str, owner: str | None) -> None:
+class _Draft(dict[str, Any]):
+    """A link row as read (or a new one), changed in place by a write; `_save` writes the
+    difference."""
+
+    def __init__(self, row: Mapping[Any, Any], *, new: bool = False) -> None:
+        super().__init__(row)
+        self.read = None if new else dict(row)
+
+
+def _fence(connection: Connection, calendar_id: str, owner: str | None) -> None:
+    """Raise LeaseLost (rolling the write back) unless `owner` still holds the lease. Asked
+    after the write, in its transaction: SQLite's write lock, or PostgreSQL's share lock on
+    the calendar row, then keeps a takeover from slipping in before the commit."""
     if owner is None:
         return
-    holder = session.scalar(
-        select(CalendarRow.lease_owner).where(CalendarRow.id == calendar_id).with_for_update()
-    )
+    holder = connection.execute(_HOLDER, {"calendar_id": calendar_id}).scalar()
     if holder != owner:
         raise LeaseLost(f"calendar {calendar_id!r} is now in work by {holder or 'nobody'}")
 
 
-def _undo_create(row: LinkRow) -> None:
-    if row.replaced_meeting_id is None:
-        row.state = LinkState.PENDING
-        return
-    row.state = LinkState.LINKED
-    row.host = row.replaced_host
-    row.replaced_meeting_id = row.replaced_host = None
+def _save(connection: Connection, row: _Draft, owner: str | None) -> None:
+    if row.read is None:
+        connection.execute(insert(LINKS), {k: v for k, v in row.items() if v is not None})
+    else:
+        read = row.read
+        changes = {key: value for key, value in row.items() if read[key] != value}
+        if changes:
+            connection.execute(_UPDATE, {"row_id": row["id"], **changes})
+    _fence(connection, row["calendar_id"], owner)
 
 
-def _settle(row: LinkRow) -> None:
-    """Nothing left to retry; but a replaced meeting still to delete keeps the row due."""
-    if row.replaced_meeting_id is not None:
-        return
-    row.attempts = 0
-    row.last_error = None
-    row.next_attempt_at = None
-    row.held_at = None
-    row.parked_at = None
+def _find(connection: Connection, calendar_id: str, event_id: str) -> _Draft | None:
+    found = connection.execute(_ROW, {"calendar_id": calendar_id, "event_id": event_id})
+    row = found.mappings().one_or_none()
+    return None if row is None else _Draft(row)
 
 
-def _find(session: Session, calendar_id: str, event_id: str) -> LinkRow | None:
-    return session.scalars(
-        select(LinkRow).where(LinkRow.calendar_id == calendar_id, LinkRow.event_id == event_id)
-    ).one_or_none()
-
-
-def _existing(session: Session, calendar_id: str, event_id: str) -> LinkRow:
-    row = _find(session, calendar_id, event_id)
+def _existing(connection: Connection, calendar_id: str, event_id: str, owner: str | None) -> _Draft:
+    row = _find(connection, calendar_id, event_id)
     if row is None:
+        _fence(connection, calendar_id, owner)  # the new holder may have dropped it
         raise StoreError(f"database: no journal row for event {calendar_id}/{event_id}")
     return row
+
+
+def _row(connection: Connection, calendar_id: str, event_id: str, reference: str) -> _Draft:
+    """The event's row, new (inserted by `_save`) if need be."""
+    row = _find(connection, calendar_id, event_id)
+    if row is not None:
+        return row
+    ensure_calendar_row(connection, calendar_id)
+    blank = {column.name: None for column in LINKS.columns}
+    return _Draft(
+        blank
+        | {
+            "calendar_id": calendar_id,
+            "event_id": event_id,
+            "reference": reference,
+            "state": LinkState.PENDING,
+            "attempts": 0,
+            "passcode": "",
+        },
+        new=True,
+    )
+
+
+def _undo_create(row: Row) -> None:
+    if row["replaced_meeting_id"] is None:
+        row["state"] = LinkState.PENDING
+        return
+    row["state"] = LinkState.LINKED
+    row["host"] = row["replaced_host"]
+    row["replaced_meeting_id"] = row["replaced_host"] = None
+
+
+def _settle(row: Row) -> None:
+    """Nothing left to retry; but a replaced meeting still to delete keeps the row due."""
+    if row["replaced_meeting_id"] is not None:
+        return
+    row["attempts"] = 0
+    row["last_error"] = None
+    row["next_attempt_at"] = None
+    row["held_at"] = None
+    row["parked_at"] = None
