@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -22,7 +22,7 @@ from syncd.google_calendar import (
     SyncTokenExpired,
 )
 from syncd.journal import PassBook
-from syncd.meeting_spec import Context, resolve_host, settings_fingerprint
+from syncd.meeting_spec import Context, possible_hosts, resolve_host, settings_fingerprint
 from syncd.planner import needs_instances, plan
 from syncd.ports import CalendarPort, JournalPort
 from syncd.report import CalendarReport
@@ -52,7 +52,9 @@ class PlanRunner(Protocol):
 
     def recall(self, event: Event, host: str) -> Recall: ...
 
-    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> bool: ...
+    def sweep(
+        self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,18 @@ class CalendarPass:
         until = self._recovering_until
         if until is None or self.book.now() < until:
             return
-        if self.runner.sweep(self.store.live_links(self.calendar_id), self._unmet()):
+        unmet = self._unmet()
+        also: frozenset[str] | None = frozenset()
+        if any(each.host is None for each in unmet.values()):
+            also = possible_hosts(self.context)  # a cancelled event's meeting may be anyone's
+        if also is None:
+            log.info(
+                "calendar %s: the Zoom account's users cannot be listed to look for meetings "
+                "of cancelled events; will try again next pass",
+                self.calendar_id,
+            )
+            return
+        if self.runner.sweep(self.store.live_links(self.calendar_id), unmet, also):
             self.book.recovering(None)
 
     def _unmet(self) -> dict[str, Unmet]:
@@ -221,7 +234,7 @@ class CalendarPass:
                 or link.state is LinkState.CREATING
             ):
                 continue
-            host = resolve_host(event, self.context).host
+            host = None if event.cancelled else resolve_host(event, self.context).host
             unmet[reference_for(self.calendar_id, event.id)] = Unmet(event.id, host)
         return unmet
 

@@ -10,7 +10,7 @@ hands the fresh event back, and the engine plans it again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -126,11 +126,11 @@ class Executor:
             return Recall.UNKNOWN
         return Recall.FOUND if found else Recall.NOTHING
 
-    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> bool:
+    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]) -> bool:
         """Delete duplicates of the linked meetings, and any meeting of an event that has
-        none now; False if Zoom could not be asked."""
+        none now (looking at the hosts `also` too); False if Zoom could not be asked."""
         try:
-            self.meetings.sweep(links, unmet)
+            self.meetings.sweep(links, unmet, also)
         except StepFailed as failure:
             log.warning(
                 "calendar %s: looking for duplicate meetings failed, will try again next pass: %s",
@@ -305,6 +305,6 @@ class PreviewExecutor:
         """A dry run looks nothing up: it says "would create" for a forgotten meeting too."""
         return Recall.NOTHING
 
-    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> bool:
+    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]) -> bool:
         """A dry run deletes nothing."""
         return True

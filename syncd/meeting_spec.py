@@ -110,6 +110,18 @@ def resolve_host(event: Event, ctx: Context) -> HostChoice:
     return HostChoice(fallback, note)
 
 
+def possible_hosts(ctx: Context) -> frozenset[str] | None:
+    """Every host a meeting made under this config may have; None while, with
+    `host = "organizer"`, the account's users cannot be listed."""
+    settings = ctx.settings
+    named = {settings.host_fallback, *settings.hosts.values()}
+    if settings.host != "organizer":
+        return frozenset({settings.host, *named})
+    if ctx.zoom_users is None:
+        return None
+    return frozenset(named | ctx.zoom_users)
+
+
 def meeting_spec(event: Event, ctx: Context) -> MeetingSpec | None:
     when = meeting_time(event, ctx.calendar_zone, ctx.settings.all_day)
     if when is None:

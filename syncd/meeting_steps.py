@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -132,14 +132,18 @@ class MeetingSteps:
                 return {}
             raise
 
-    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet]) -> None:
+    def sweep(
+        self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str] = ()
+    ) -> None:
         """Delete each meeting that a create syncd lost track of (killed mid-request, then its
-        database lost) made after the recovery looked: a duplicate of a linked meeting, or a
-        meeting of an event that has none now (`unmet`, by reference: untagged, cancelled or
-        refused since)."""
+        database lost) made after the recovery looked, or that the recovery could not find
+        (a cancelled event's, under a host it did not list): a duplicate of a linked meeting,
+        or a meeting of an event that has none now (`unmet`, by reference: untagged,
+        cancelled or refused since). Looks at the hosts of both, and `also` at these."""
         by_reference = {link.reference: link for link in links if link.meeting_id is not None}
         hosts = {link.host for link in by_reference.values() if link.host}
-        for host in sorted(hosts | {each.host for each in unmet.values()}):
+        hosts |= {each.host for each in unmet.values() if each.host}
+        for host in sorted(hosts | set(also)):
             listing = self._references(host)
             for reference, ids in listing.items():
                 if reference in unmet:

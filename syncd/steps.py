@@ -36,10 +36,11 @@ class Recall(enum.Enum):
 
 @dataclass(frozen=True)
 class Unmet:
-    """An event with no meeting now, and the host a meeting of its would have."""
+    """An event with no meeting now, and the host a meeting of its would have: None when
+    that is unknown (a cancelled event is listed bare, without its organizer)."""
 
     event_id: str
-    host: str
+    host: str | None
 
 
 class EventChanged(Exception):

@@ -844,6 +844,20 @@ def test_a_rehost_cut_short_with_the_database_is_finished(killed_before):
     assert started.zoom.meetings[block.meeting_id].host == "bob@example.com"
 
 
+def test_a_meeting_of_an_event_cancelled_with_the_database_lost_is_deleted():
+    """Found by the machine: the database lost, then an event cancelled before syncd looked.
+    A full listing shows a cancelled event bare, without its organizer, so the recovery
+    looked for its meeting under the fallback host, not alice, and left it in Zoom for ever.
+    The recovery's last look now lists every host a meeting may have for such an event."""
+    started = machine("organizer")
+    event_id = alices_event(started)
+    started.run_pass()
+    started.the_database_is_lost()
+    started.user_deletes_or_restores(event_id, "cancel")
+    started._quiet_passes()
+    assert not started.zoom.meetings, "the cancelled event's meeting was left"
+
+
 EngineMachine.TestCase.settings = settings(
     max_examples=100,
     stateful_step_count=40,
