@@ -479,11 +479,14 @@ def _undo_create(row: Row) -> None:
 
 
 def _settle(row: Row) -> None:
-    """Nothing left to retry; but a replaced meeting still to delete keeps the row due."""
+    """Nothing left to retry; but a replaced meeting still to delete keeps the row due, and
+    so does a followed meeting found again (made from what is unknown): the next pass
+    compares it with the event (`Reconcile`), which no change of the event may ever ask."""
     if row["replaced_meeting_id"] is not None:
         return
     row["attempts"] = 0
     row["last_error"] = None
-    row["next_attempt_at"] = None
     row["held_at"] = None
     row["parked_at"] = None
+    if row["state"] != LinkState.LINKED or row["meeting_type"] is not None:
+        row["next_attempt_at"] = None

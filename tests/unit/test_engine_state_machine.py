@@ -858,6 +858,23 @@ def test_a_meeting_of_an_event_cancelled_with_the_database_lost_is_deleted():
     assert not started.zoom.meetings, "the cancelled event's meeting was left"
 
 
+def test_a_meeting_found_by_a_resumed_create_is_brought_in_step():
+    """Found by the machine: after a lost database, Zoom could not be asked for the event's
+    meeting (the event is journaled `creating`); the event was renamed; the next pass found
+    the meeting and showed it, made from what is unknown, and settled it: nothing compared it
+    with the event again, so it kept the old topic for ever."""
+    started = machine("me")
+    event_id = alices_event(started)
+    started.run_pass()
+    started.the_database_is_lost()
+    started.zoom.fail_next("meeting_references", ZoomUnavailable("Zoom: HTTP 503"))
+    started.run_pass()
+    started.user_changes(event_id, ("rename", "Budget review"))
+    started._quiet_passes()
+    [meeting] = started.zoom.meetings.values()
+    assert meeting.topic == "Budget review"
+
+
 EngineMachine.TestCase.settings = settings(
     max_examples=100,
     stateful_step_count=40,
