@@ -16,60 +16,27 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import resource
 import statistics
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
-from syncd.app import App
-from syncd.config import (
-    Config,
-    GoogleSection,
-    SyncSection,
-    ZoomCredentials,
-    ZoomRateLimits,
-    ZoomSection,
+from common import (
+    bench_config,
+    calendar_ids,
+    cpu_seconds,
+    endpoints,
+    max_rss_mib,
+    seed,
 )
 
-ZONE = "Europe/Berlin"
+from syncd.app import App
+from syncd.config import Config
+
 APIS = ("google", "zoom")
-
-
-def calendar_ids(calendars: int) -> list[str]:
-    return [f"cal-{c:03d}@example.com" for c in range(calendars)]
-
-
-def share(total: int, parts: int, index: int) -> int:
-    """The index-th of `parts` near-equal shares of `total`."""
-    return total // parts + (1 if index < total % parts else 0)
-
-
-def seed(google: Any, calendars: int, events: int, tagged: int) -> None:
-    """Events split evenly over the calendars, hourly from tomorrow on; in each calendar the
-    tagged ones are spread evenly among the others."""
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
-    for c, calendar in enumerate(calendar_ids(calendars)):
-        google.add_calendar(calendar, time_zone=ZONE)
-        count, tags = share(events, calendars, c), share(tagged, calendars, c)
-        for j in range(count):
-            is_tagged = (j * tags) // count != ((j + 1) * tags) // count
-            begins = start + timedelta(hours=j)
-            google.put_event(
-                calendar,
-                {
-                    "summary": f"Meeting {c}.{j}" + (" #zoom" if is_tagged else ""),
-                    "description": f"Agenda for meeting {c}.{j}.",
-                    "start": {"dateTime": begins.isoformat(), "timeZone": ZONE},
-                    "end": {"dateTime": (begins + timedelta(minutes=30)).isoformat()},
-                },
-            )
 
 
 def serve_simulators(
@@ -82,15 +49,7 @@ def serve_simulators(
         seed(google, calendars, events, tagged)
         google.latency = zoom.latency = latency
         sims = {"google": google, "zoom": zoom}
-        conn.send(
-            {
-                "google": google.api_endpoint,
-                "google_info": google.authorized_user_info(),
-                "zoom": zoom.api_base_url,
-                "token_url": zoom.token_url,
-                "zoom_credentials": [zoom.account_id, zoom.client_id, zoom.client_secret],
-            }
-        )
+        conn.send(endpoints(google, zoom))
         while (command := conn.recv()) != "stop":
             figures = {}
             for api, sim in sims.items():
@@ -108,29 +67,10 @@ def serve_simulators(
             conn.send(figures if command == "counts" else None)
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def sync_section(database_url: str, workers: int | None) -> SyncSection:
-    if "workers" in SyncSection.model_fields and workers is not None:
-        return SyncSection(database_url=database_url, workers=workers)  # type: ignore[call-arg]
-    return SyncSection(database_url=database_url)
-
-
 def workers_in(config: Config) -> tuple[int, str]:
     """The workers a pass uses, and where the number comes from."""
-    if "workers" not in SyncSection.model_fields:
-        return 1, "SyncSection has no workers field: one request at a time"
-    value = config.sync.workers  # type: ignore[attr-defined]
-    if isinstance(value, int) and value >= 1:
-        return value, f"sync.workers = {value}"
-    return 1, f"sync.workers = {value!r}; the floor assumes 1"
+    value = config.sync.workers
+    return config.sync.worker_count, f"sync.workers = {value!r}"
 
 
 def timed_pass(app: App, conn: Connection) -> tuple[float, float, dict[str, Any]]:
@@ -155,24 +95,10 @@ def one_run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         urls = parent.recv()
         with tempfile.TemporaryDirectory() as tmp:
-            credentials_file = Path(tmp) / "google.json"
-            credentials_file.write_text(json.dumps(urls["google_info"]))
-            config = Config(
-                sync=sync_section(f"sqlite:///{tmp}/bench.db", args.workers),
-                google=GoogleSection(
-                    credentials_file=str(credentials_file),
-                    calendars=calendar_ids(args.calendars),
-                    api_endpoint=urls["google"],
-                ),
-                zoom=ZoomSection(
-                    api_base_url=urls["zoom"],
-                    token_url=urls["token_url"],
-                    # The simulator sets no per-second limit: measure syncd, not Zoom's plan.
-                    rate_limits=ZoomRateLimits(light=1000, medium=1000),
-                ),
+            config, credentials = bench_config(
+                Path(tmp), urls, calendar_ids(args.calendars), args.workers
             )
-            account, client, secret = urls["zoom_credentials"]
-            app = App.build(config, ZoomCredentials(account, client, SecretStr(secret)))
+            app = App.build(config, credentials)
             try:
                 workers, workers_note = workers_in(config)
                 rss_before = max_rss_mib()
@@ -278,17 +204,12 @@ def main() -> None:
         parser.error("need 0 < calendars <= events and 0 <= tagged <= events")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    note = None
-    if args.workers is not None and "workers" not in SyncSection.model_fields:
-        note = f"--workers {args.workers} ignored: SyncSection has no workers field yet"
 
     if not args.json:
         print(
             f"{args.calendars} calendars, {args.events} events, {args.tagged} tagged,"
             f" {args.latency_ms:g} ms per request, {args.runs} run(s)"
         )
-        if note:
-            print(note)
     runs = []
     for index in range(1, args.runs + 1):
         run = one_run(args)
@@ -306,7 +227,6 @@ def main() -> None:
                     "tagged": args.tagged,
                     "latency_ms": args.latency_ms,
                     "workers_option": args.workers,
-                    "note": note,
                     "runs": runs,
                     "first_pass_wall_median_seconds": statistics.median(walls),
                 }

@@ -10,29 +10,19 @@ the real cost of a pass, so they are counted per API and per kind of request.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from pydantic import SecretStr
+from common import bench_config, calendar_ids, endpoints, max_rss_mib, seed
 
 from syncd.app import App
-from syncd.config import (
-    Config,
-    GoogleSection,
-    SyncSection,
-    ZoomCredentials,
-    ZoomRateLimits,
-    ZoomSection,
-)
 
-CALENDAR = "primary"
+[CALENDAR] = calendar_ids(1)
 
 
 def serve_simulators(conn: Connection, events: int, tagged: int, latency: float) -> None:
@@ -40,33 +30,10 @@ def serve_simulators(conn: Connection, events: int, tagged: int, latency: float)
     from syncd.sim.zoom import ZoomSim
 
     with GoogleCalendarSim() as google, ZoomSim(daily_create_limit=events + 1) as zoom:
-        google.add_calendar(CALENDAR, time_zone="Europe/Berlin")
-        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
-        tagged_ids: list[str] = []
-        for i in range(events):
-            begins = start + timedelta(hours=i)
-            event = google.put_event(
-                CALENDAR,
-                {
-                    "summary": f"Meeting {i}" + (" #zoom" if i % (events // tagged) == 0 else ""),
-                    "description": f"Agenda for meeting {i}.",
-                    "start": {"dateTime": begins.isoformat(), "timeZone": "Europe/Berlin"},
-                    "end": {"dateTime": (begins + timedelta(minutes=30)).isoformat()},
-                },
-            )
-            if "#zoom" in event["summary"]:
-                tagged_ids.append(event["id"])
+        tagged_ids = seed(google, 1, events, tagged)[CALENDAR]
         google.latency = zoom.latency = latency
         google.reset_log()
-        conn.send(
-            {
-                "google": google.api_endpoint,
-                "google_info": google.authorized_user_info(),
-                "zoom": zoom.api_base_url,
-                "token_url": zoom.token_url,
-                "zoom_credentials": [zoom.account_id, zoom.client_id, zoom.client_secret],
-            }
-        )
+        conn.send(endpoints(google, zoom))
         while (command := conn.recv()) != "stop":
             if command in EDITS:
                 EDITS[command](google, tagged_ids)
@@ -107,10 +74,6 @@ def _untag(google, tagged_ids: list[str]) -> None:
 EDITS = {"one event moved": _move, "one event renamed": _rename, "one event untagged": _untag}
 
 
-def max_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def measure(app: App) -> tuple[float, float]:
     began = time.perf_counter()
     report = app.run_pass()
@@ -140,24 +103,8 @@ def main() -> None:
     sims.start()
     urls = parent.recv()
     with tempfile.TemporaryDirectory() as tmp:
-        credentials_file = Path(tmp) / "google.json"
-        credentials_file.write_text(json.dumps(urls["google_info"]))
-        config = Config(
-            sync=SyncSection(database_url=f"sqlite:///{tmp}/bench.db"),
-            google=GoogleSection(
-                credentials_file=str(credentials_file),
-                calendars=[CALENDAR],
-                api_endpoint=urls["google"],
-            ),
-            zoom=ZoomSection(
-                api_base_url=urls["zoom"],
-                token_url=urls["token_url"],
-                # The simulator sets no per-second limit: measure syncd, not Zoom's plan.
-                rate_limits=ZoomRateLimits(light=1000, medium=1000),
-            ),
-        )
-        account, client, secret = urls["zoom_credentials"]
-        app = App.build(config, ZoomCredentials(account, client, SecretStr(secret)))
+        config, credentials = bench_config(Path(tmp), urls, [CALENDAR])
+        app = App.build(config, credentials)
         print(
             f"{args.events} events, {args.tagged} tagged, {args.latency_ms:g} ms per request;"
             f" {max_rss_mib():.0f} MiB RSS before the first pass"

@@ -251,6 +251,23 @@ class _CountedHttp(httplib2.Http):
         return response, content
 
 
+class _OneRefresh:
+    """The daemon's credentials as every thread's connection uses them: while one thread
+    fetches a token the others wait for it, instead of each fetching its own."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self._lock = threading.Lock()
+
+    def before_request(self, request: Any, method: str, url: str, headers: Any) -> None:
+        with self._lock:
+            self._credentials.before_request(request, method, url, headers)
+
+    def refresh(self, request: Any) -> None:
+        with self._lock:
+            self._credentials.refresh(request)
+
+
 class GoogleCalendar:
     """One client per daemon; each thread gets its own httplib2 connection (not thread-safe)."""
 
@@ -264,7 +281,7 @@ class GoogleCalendar:
         retry: RetryPolicy | None = None,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        self._credentials = credentials
+        self._credentials = _OneRefresh(credentials)
         self._page_size = page_size
         self._api_endpoint = api_endpoint
         self._timeout = timeout

@@ -40,6 +40,8 @@ def test_calendars_are_worked_on_at_once_up_to_the_workers(
     assert [c.calendar_id for c in report.calendars] == ROOMS  # reported in the config's order
     references = Counter(m["agenda"].split()[0] for m in zoom_sim.meetings())
     assert len(references) == 18 and set(references.values()) == {1}
+    # One token for all the workers: they wait for the one fetching it.
+    assert (google_sim.count("token"), zoom_sim.count("token")) == (1, 1)
     peak = max(google_sim.take_load().peak_in_flight, zoom_sim.take_load().peak_in_flight)
     if workers == 1:
         assert peak == 1
