@@ -81,11 +81,12 @@ def bench_config(
             credentials_file=str(credentials_file),
             calendars=calendars,
             api_endpoint=urls["google"],
+            requests_per_minute=60_000,
         ),
         zoom=ZoomSection(
             api_base_url=urls["zoom"],
             token_url=urls["token_url"],
-            # The simulator sets no per-second limit: measure syncd, not Zoom's plan.
+            # The simulators set no rate limits: measure syncd, not Google's or Zoom's quotas.
             rate_limits=ZoomRateLimits(light=1000, medium=1000),
         ),
     )

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from syncd.calendar_pass import Audit, DeleteGuard
 from syncd.config import Config, ConfigError, ZoomCredentials
 from syncd.engine import Engine, EngineOptions, ProgressCallback
-from syncd.google_calendar import PAGE_SIZE, GoogleCalendar, load_credentials
+from syncd.google_calendar import PAGE_SIZE, QUOTA, GoogleCalendar, load_credentials
 from syncd.meeting_spec import Settings
 from syncd.rate_limits import RateLimiter
 from syncd.report import PassReport
@@ -70,6 +70,7 @@ def google_client(
         send_updates=config.google.send_updates,
         retry=retry,
         page_size=page_size,
+        limiter=RateLimiter({QUOTA: config.google.requests_per_minute / 60}),
     )
 
 

@@ -73,6 +73,8 @@ class GoogleSection(_Section):
     api_endpoint: str = ""
     send_updates: Literal["none", "all", "externalOnly"] = "none"
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    requests_per_minute: Annotated[float, Field(gt=0)] = 600.0
+    """Google's quota per user (syncd's one credential) per minute, shared by the workers."""
 
     @property
     def credentials_path(self) -> Path:

@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from syncd.config import ConfigError
 from syncd.domain import ChangePage, Event, EventTime
 from syncd.metrics import count_request
+from syncd.rate_limits import RateLimiter
 from syncd.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class GoogleUnavailable(GoogleError, TransientError):
 
 
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
+QUOTA = "calendar"
+"""The rate limiter's name for Google's per-user quota: every request counts against it."""
 
 
 def load_credentials(path: Path, subject: str = "") -> Credentials:
@@ -207,6 +210,11 @@ def _reason(exc: HttpError) -> str:
         return ""
 
 
+def _rate_limited(exc: HttpError) -> bool:
+    status = exc.resp.status
+    return status == 429 or (status == 403 and _reason(exc) in _RATE_LIMIT_REASONS)
+
+
 def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
     status, reason = exc.resp.status, _reason(exc)
     detail = f"{what} on calendar {calendar_id!r}: HTTP {status} {reason}".rstrip()
@@ -216,7 +224,7 @@ def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
         return Conflict(detail)
     if status == 401:
         return GoogleAuthError(detail)
-    if status == 429 or status >= 500 or (status == 403 and reason in _RATE_LIMIT_REASONS):
+    if status >= 500 or _rate_limited(exc):
         return GoogleUnavailable(detail, parse_retry_after(exc.resp.get("retry-after")))
     if status in (403, 404) and what == "list events":
         return CalendarGone(detail)
@@ -280,8 +288,10 @@ class GoogleCalendar:
         send_updates: str = "none",
         retry: RetryPolicy | None = None,
         page_size: int = PAGE_SIZE,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._credentials = _OneRefresh(credentials)
+        self._limiter = limiter or RateLimiter({})
         self._page_size = page_size
         self._api_endpoint = api_endpoint
         self._timeout = timeout
@@ -310,10 +320,14 @@ class GoogleCalendar:
 
     def _execute(self, make_request: Callable[[Any], Any], calendar_id: str, what: str) -> Any:
         def attempt() -> Any:
+            self._limiter.wait(QUOTA)
             try:
                 return make_request(self._events()).execute()
             except HttpError as exc:
-                raise _translate(exc, calendar_id, what) from None
+                error = _translate(exc, calendar_id, what)
+                if isinstance(error, GoogleUnavailable) and _rate_limited(exc):
+                    self._limiter.pause(error.retry_after or 1.0)  # every worker waits
+                raise error from None
             except google.auth.exceptions.RefreshError as exc:
                 detail = exc.args[0] if exc.args else type(exc).__name__
                 if getattr(exc, "retryable", False):

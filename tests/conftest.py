@@ -123,7 +123,8 @@ def _check_google_requests(sim: GoogleCalendarSim) -> None:
 
 
 UNLIMITED = ZoomRateLimits(light=1000, medium=1000)
-"""The simulator has no per-second limit unless a test gives it one: neither has syncd."""
+GOOGLE_UNLIMITED = 60_000.0
+"""The simulators have no rate limits unless a test gives them one: neither has syncd."""
 
 
 @pytest.fixture
@@ -137,6 +138,7 @@ def config(google_sim: GoogleCalendarSim, zoom_sim: ZoomSim, tmp_path: Path) -> 
             calendars=[CALENDAR],
             api_endpoint=google_sim.api_endpoint,
             timeout_seconds=5,
+            requests_per_minute=GOOGLE_UNLIMITED,
         ),
         zoom=ZoomSection(
             api_base_url=zoom_sim.api_base_url,

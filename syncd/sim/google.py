@@ -26,7 +26,7 @@ from syncd.sim.google_listing import ListQuery
 from syncd.sim.google_oauth import TokenIssuer
 from syncd.sim.google_store import CalendarStore
 from syncd.sim.google_wire import GoogleError, event_field_names, invalid, parse_instant
-from syncd.sim.server import SimServer
+from syncd.sim.server import SimServer, TokenBucket
 
 _REASONS = {
     400: "badRequest",
@@ -61,6 +61,10 @@ class GoogleCalendarSim(SimServer):
         self._oauth = TokenIssuer(token_lifetime)
         self.token_grants: list[dict[str, Any]] = self._oauth.grants
         self.last_send_updates: dict[tuple[str, str], str | None] = {}
+        self.requests_per_minute: float | None = None
+        """The per-user quota (Google's default: 600 a minute), as a second's worth at a
+        time; None: no limit."""
+        self._quota: TokenBucket | None = None
         super().__init__(port=port, latency=latency)
 
     @property
@@ -131,17 +135,28 @@ class GoogleCalendarSim(SimServer):
     def on_token(self, request: Request) -> Response:
         return self.json_response(200, self._oauth.grant(request.form.to_dict(), self.token_uri))
 
-    def on_events_list(self, request: Request, calendarId: str) -> Response:
+    def _authorize(self, request: Request) -> None:
+        """The bearer token, then the user's quota: 429 rateLimitExceeded (usageLimits)."""
         self._oauth.check(request.headers.get("Authorization"))
+        per_minute = self.requests_per_minute
+        if per_minute is None:
+            return
+        if self._quota is None or self._quota.rate != per_minute / 60:
+            self._quota = TokenBucket(per_minute / 60)
+        if self._quota.take() is not None:
+            raise GoogleError(429, "Rate Limit Exceeded", "rateLimitExceeded", domain="usageLimits")
+
+    def on_events_list(self, request: Request, calendarId: str) -> Response:
+        self._authorize(request)
         page = self._store.list_page(calendarId, _list_query(request.args))
         return self.json_response(200, page)
 
     def on_events_get(self, request: Request, calendarId: str, eventId: str) -> Response:
-        self._oauth.check(request.headers.get("Authorization"))
+        self._authorize(request)
         return _event_response(self._store.get(calendarId, eventId))
 
     def on_events_instances(self, request: Request, calendarId: str, eventId: str) -> Response:
-        self._oauth.check(request.headers.get("Authorization"))
+        self._authorize(request)
         token = request.args.get("pageToken", "0")
         if not token.isdigit():
             raise invalid("Invalid page token value.", "pageToken")
@@ -155,7 +170,7 @@ class GoogleCalendarSim(SimServer):
         return self.json_response(200, page)
 
     def on_events_patch(self, request: Request, calendarId: str, eventId: str) -> Response:
-        self._oauth.check(request.headers.get("Authorization"))
+        self._authorize(request)
         send_updates = _send_updates(request.args)
         if_match = request.headers.get("If-Match")
         event = self._store.patch(calendarId, eventId, _event_body(request), if_match)
@@ -163,7 +178,7 @@ class GoogleCalendarSim(SimServer):
         return _event_response(event)
 
     def on_events_insert(self, request: Request, calendarId: str) -> Response:
-        self._oauth.check(request.headers.get("Authorization"))
+        self._authorize(request)
         send_updates = _send_updates(request.args)
         event = self._store.insert(calendarId, _event_body(request))
         self.last_send_updates[(calendarId, event["id"])] = send_updates

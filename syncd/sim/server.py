@@ -65,6 +65,28 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class TokenBucket:
+    """`rate` requests a second, a second's worth of them at once (real time)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._capacity = max(1.0, rate)
+        self._tokens = self._capacity
+        self._stamp = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> float | None:
+        """Spend one request; None if allowed, else the seconds until one would be."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._tokens < 1:
+                return (1 - self._tokens) / self.rate
+            self._tokens -= 1
+            return None
+
+
 @dataclass(frozen=True)
 class Load:
     """How busy a simulator was since the last `take_load()`, over all routes."""

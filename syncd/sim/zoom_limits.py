@@ -10,12 +10,10 @@ X-RateLimit-Remaining and Retry-After (a UTC date-time, e.g. 2020-05-31T00:00:00
 from __future__ import annotations
 
 import math
-import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from syncd.sim.server import ApiError
+from syncd.sim.server import ApiError, TokenBucket
 from syncd.zoom_schedule import UTC_FORMAT
 
 DAILY_LIMIT_MESSAGE = (
@@ -25,19 +23,13 @@ DAILY_LIMIT_MESSAGE = (
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
-
-
 class RateLimits:
     """Per-category token buckets (real time) and per-host daily write counts (sim time)."""
 
     def __init__(self, daily_limit: int, per_second: float | None) -> None:
         self.daily_limit = daily_limit
         self.per_second = per_second
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, TokenBucket] = {}
         self._writes: Counter[tuple[str, str]] = Counter()  # (host id, UTC day) -> writes
 
     def take(self, category: str, now: datetime) -> None:
@@ -45,14 +37,13 @@ class RateLimits:
         rate = self.per_second
         if rate is None:
             return
-        capacity, clock = max(1.0, rate), time.monotonic()
-        bucket = self._buckets.setdefault(category, _Bucket(capacity, clock))
-        bucket.tokens = min(capacity, bucket.tokens + (clock - bucket.stamp) * rate)
-        bucket.stamp = clock
-        if bucket.tokens < 1:
-            retry = now + timedelta(seconds=(1 - bucket.tokens) / rate)
+        bucket = self._buckets.get(category)
+        if bucket is None or bucket.rate != rate:
+            bucket = self._buckets[category] = TokenBucket(rate)
+        wait = bucket.take()
+        if wait is not None:
+            retry = now + timedelta(seconds=wait)
             raise _limited(QPS_MESSAGE, category, "QPS", math.ceil(rate), retry)
-        bucket.tokens -= 1
 
     def check_daily(self, host_id: str, category: str, now: datetime) -> None:
         """ApiError 429 if the host has used up today's meeting creates and updates."""

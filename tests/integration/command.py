@@ -16,6 +16,7 @@ database_url = "{config.sync.database_url}"
 credentials_file = "{config.google.credentials_file}"
 calendars = ["{CALENDAR}"]
 api_endpoint = "{config.google.api_endpoint}"
+requests_per_minute = {config.google.requests_per_minute}
 [zoom]
 api_base_url = "{config.zoom.api_base_url}"
 token_url = "{config.zoom.token_url}"

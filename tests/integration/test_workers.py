@@ -72,3 +72,26 @@ def test_workers_share_zooms_rate_limits(
     assert len(references) == 18 and set(references.values()) == {1}
     limited = [r for r in zoom_sim.calls() if r.status == 429]
     assert bool(limited) is answered_429
+
+
+def with_google_quota(config, per_minute: float):
+    google = config.google.model_copy(update={"requests_per_minute": per_minute})
+    return config.model_copy(update={"google": google})
+
+
+@pytest.mark.parametrize(("told", "answered_429"), [(480.0, False), (60_000.0, True)])
+def test_workers_share_googles_quota(google_sim, zoom_sim, make_app, config, told, answered_429):
+    """Google allows this user 480 requests a minute (8 a second): told so, four workers get
+    no 429 between them; told a wrong, higher quota, they do (and still make every meeting
+    once, each waiting after one worker's 429)."""
+    app = make_app(with_google_quota(with_rooms(config, google_sim, workers=4), told))
+    google_sim.requests_per_minute = 480
+
+    report = app.run_pass()
+
+    references = Counter(m["agenda"].split()[0] for m in zoom_sim.meetings())
+    assert len(references) == 18 and set(references.values()) == {1}
+    limited = [r for r in google_sim.calls() if r.status == 429]
+    assert bool(limited) is answered_429
+    if not answered_429:
+        assert report.ok, report
