@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -92,6 +93,8 @@ class PassSettings:
     recovery: timedelta = timedelta(0)
     """How long after a pass found the journal empty a create it lost track of may still
     reach Zoom: duplicates are looked for once that time has passed."""
+    workers: int = 1
+    """How many of a page's events are handled at once (each has its own journal row)."""
 
 
 class CalendarPass:
@@ -258,8 +261,7 @@ class CalendarPass:
             self._instances += [e for e in page.events if e.recurring_event_id]
             events = [e for e in page.events if not e.recurring_event_id]
             links = self.store.links(self.calendar_id, (e.id for e in events))
-            for event in events:
-                self._handle(event, links.get(event.id))
+            self._handle_all([(event, links.get(event.id)) for event in events])
             next_token = page.next_sync_token
         return next_token, time_zone
 
@@ -330,6 +332,34 @@ class CalendarPass:
             self.runner.queue(link.calendar_id, link.event_id, exc)
             return None
 
+    def _handle_all(self, items: list[tuple[Event, Link | None]]) -> None:
+        """Handle a page's events, up to `workers` at once; return once all are handled or
+        queued (the sync token follows), or raise the first error, the others stopping
+        before their next event."""
+        workers = min(self.settings.workers, len(items))
+        if workers <= 1:
+            for event, link in items:
+                self._handle(event, link)
+            return
+        pending = iter(items)
+        lock, failed = threading.Lock(), threading.Event()
+
+        def work() -> None:
+            while not failed.is_set():
+                with lock:
+                    item = next(pending, None)
+                if item is None:
+                    return
+                try:
+                    self._handle(*item)
+                except BaseException:
+                    failed.set()
+                    raise
+
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"events-{self.calendar_id}") as pool:
+            for done in [pool.submit(work) for _ in range(workers)]:
+                done.result()
+
     # -- one event -----------------------------------------------------------------------------
     def _handle(self, event: Event, link: Link | None) -> None:
         self._check_stop()
@@ -342,8 +372,7 @@ class CalendarPass:
         first = self._planned(event, link) if recalled is not Recall.UNKNOWN else None
         if first is not None:
             self._carry_out(first)
-        self.report.events_seen += 1
-        self._on_progress(self.calendar_id, self.report.events_seen)
+        self._on_progress(self.calendar_id, self.report.count("events_seen"))
 
     def _carry_out(self, first: Plan) -> None:
         """Run a plan; plan again with the fresh event while a write finds it changed."""

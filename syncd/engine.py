@@ -95,6 +95,7 @@ class Engine:
         self._health = ZoomHealth()
         self._listings = HostListings()
         self._users = ZoomUsers(zoom, self._clock)
+        self._event_workers = 1
 
     def request_stop(self) -> None:
         """Finish the event in hand, then end the pass without advancing its sync token."""
@@ -111,6 +112,7 @@ class Engine:
         self._listings.new_pass()
         report = PassReport()
         workers = max(1, min(self.options.workers, len(calendar_ids)))
+        self._event_workers = max(1, self.options.workers // workers)  # the rest, per calendar
         with ThreadPoolExecutor(workers, thread_name_prefix="calendar") as pool:
             calendars = list(pool.map(self._sync_unless_stopping, calendar_ids))
         for calendar in calendars:
@@ -159,6 +161,7 @@ class Engine:
                 guard=self.options.guard,
                 audit=self.options.audit,
                 recovery=timedelta(seconds=self.options.create_settle_seconds),
+                workers=self._event_workers,
             ),
             report=report,
             stop=self._stop,

@@ -41,7 +41,7 @@ class EventSteps:
         }
         if not _shows(event, info, properties):
             event = self._patch(event, insert_block(event.description, info), properties)
-            self._report.events_written += 1
+            self._report.count("events_written")
             log.info(
                 "event %s %r: wrote meeting %s into the description",
                 where(event),
@@ -54,7 +54,7 @@ class EventSteps:
     def show_note(self, event: Event, text: str) -> Event:
         """Put a note in the block's place (the event has no meeting); no meeting id."""
         event = self._patch(event, insert_block(event.description, text), {})
-        self._report.events_written += 1
+        self._report.count("events_written")
         log.info(
             "event %s %r: wrote a note into the description: %s",
             where(event),
@@ -67,7 +67,7 @@ class EventSteps:
     def remove_block(self, event: Event) -> Event:
         gone = {MEETING_ID_PROPERTY: None, REPLACED_PROPERTY: None}
         event = self._patch(event, remove_block(event.description), gone)
-        self._report.blocks_removed += 1
+        self._report.count("blocks_removed")
         log.info(
             "event %s %r: removed the meeting block",
             where(event),

@@ -159,7 +159,7 @@ class Executor:
         """The mass-change guard holds this plan back; it is looked at again with back-off."""
         attempts = plan.link.attempts if plan.link else 0
         self.journal.held(plan.event.id, reason, self._retry_at(attempts))
-        self.report.deletions_held += 1
+        self.report.count("deletions_held")
 
     def _run(self, action: Action, progress: _Progress) -> None:
         event = progress.event
@@ -233,7 +233,7 @@ class Executor:
         meeting_id = link.meeting_id if link else None
         fields = about(calendar_id, event_id, "parked" if parked else "failed", meeting_id)
         if parked:
-            self.report.parked += 1
+            self.report.count("parked")
             log.error(
                 "event %s/%s parked after %d tries, no more retries until `syncd retry %s/%s`: %s",
                 calendar_id,

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date as datetime_date
 from datetime import datetime
@@ -297,13 +299,17 @@ class GoogleCalendar:
         self._timeout = timeout
         self._send_updates = send_updates
         self._retry = retry or RetryPolicy()
-        self._local = threading.local()
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
-    def _events(self) -> Any:
-        """This thread's `events()` resource: googleapiclient builds a resource's methods from
-        the discovery document each time it is asked for one, so it is asked once a thread."""
-        events = getattr(self._local, "events", None)
-        if events is None:
+    @contextmanager
+    def _events(self) -> Iterator[Any]:
+        """An `events()` resource, on its own httplib2 connection (not thread-safe), for one
+        request. googleapiclient builds a resource's methods from the discovery document each
+        time it is asked for one, so each is built once and kept for the next request, of
+        whichever thread: as many are built as requests are ever in flight at once."""
+        try:
+            events = self._idle.get_nowait()
+        except queue.Empty:
             http = google_auth_httplib2.AuthorizedHttp(
                 self._credentials, http=_CountedHttp(timeout=self._timeout)
             )
@@ -315,14 +321,18 @@ class GoogleCalendar:
                 cache_discovery=False,
                 client_options={"api_endpoint": self._api_endpoint} if self._api_endpoint else None,
             )
-            events = self._local.events = service.events()
-        return events
+            events = service.events()
+        try:
+            yield events
+        finally:
+            self._idle.put(events)
 
     def _execute(self, make_request: Callable[[Any], Any], calendar_id: str, what: str) -> Any:
         def attempt() -> Any:
             self._limiter.wait(QUOTA)
             try:
-                return make_request(self._events()).execute()
+                with self._events() as events:
+                    return make_request(events).execute()
             except HttpError as exc:
                 error = _translate(exc, calendar_id, what)
                 if isinstance(error, GoogleUnavailable) and _rate_limited(exc):

@@ -67,7 +67,7 @@ class MeetingSteps:
     def _delete_stray(self, host: str, event_id: str, meeting_id: int) -> None:
         self._journal.check()
         self._zoom_call(partial(self._zoom.delete_meeting, meeting_id), host)
-        self._report.meetings_deleted += 1
+        self._report.count("meetings_deleted")
         calendar_id = self._journal.calendar_id
         log.warning(
             "event %s/%s: deleted meeting %s, made by a create that reached Zoom after syncd "
@@ -152,7 +152,7 @@ class MeetingSteps:
             for link, stray in duplicates(listing, by_reference):
                 self._journal.check()
                 self._zoom_call(partial(self._zoom.delete_meeting, stray), host)
-                self._report.meetings_deleted += 1
+                self._report.count("meetings_deleted")
                 log.warning(
                     "event %s/%s: deleted meeting %s, a duplicate of its meeting %s that "
                     "reached Zoom after syncd lost track of it",
@@ -187,7 +187,7 @@ class MeetingSteps:
         # leaves them to the next pass.
         bare = replace(spec, occurrences=())
         self._journal.meeting(event, reference, meeting, spec.host, bare)
-        self._report.meetings_created += 1
+        self._report.count("meetings_created")
         log.info(
             "event %s %r: created Zoom meeting %s (host %s)%s",
             where(event),
@@ -235,7 +235,7 @@ class MeetingSteps:
         unknown, so none is recorded: the next pass compares it with the event."""
         replaced = self._replaced_of(event, reference, meeting.id)
         self._journal.meeting(event, reference, meeting, host, None, replaced)
-        self._report.meetings_adopted += 1
+        self._report.count("meetings_adopted")
         log.info(
             "event %s %r: found its meeting %s, reusing it",
             where(event),
@@ -343,7 +343,7 @@ class MeetingSteps:
                 extra=about(event.calendar_id, event.id, "occurrence_changed", meeting_id),
             )
         self._journal.updated(event.id, spec)
-        self._report.meetings_updated += 1
+        self._report.count("meetings_updated")
 
     def reconcile(self, event: Event, action: Reconcile) -> BlockInfo | None:
         """Read the meeting and PATCH only what differs from the event: a GET does not count
@@ -388,7 +388,7 @@ class MeetingSteps:
             self._zoom_call(lambda: self._zoom.update_meeting(meeting_id, changes), spec.host)
             if not occurrences:
                 self._journal.updated(event.id, spec)
-            self._report.meetings_updated += 1
+            self._report.count("meetings_updated")
         self.change_occurrences(event, meeting_id, spec, occurrences)
 
     def verify(self, link: Link, meeting_id: int) -> None:
@@ -455,7 +455,7 @@ class MeetingSteps:
     def delete(self, event: Event, meeting_id: int, why: str) -> None:
         self._journal.check()
         existed = self._zoom_call(lambda: self._zoom.delete_meeting(meeting_id), None)
-        self._report.meetings_deleted += 1
+        self._report.count("meetings_deleted")
         log.info(
             "event %s %r: deleted Zoom meeting %s (%s)%s",
             where(event),

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Literal
+
+Counter = Literal[
+    "events_seen",
+    "meetings_created",
+    "meetings_adopted",
+    "meetings_updated",
+    "meetings_deleted",
+    "events_written",
+    "blocks_removed",
+    "deletions_held",
+    "parked",
+]
 
 
 @dataclass
@@ -26,6 +40,15 @@ class CalendarReport:
     credentials_refused: bool = False
     busy: bool = False
     """Another syncd held the calendar's lease, so this one left it alone."""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, counter: Counter, n: int = 1) -> int:
+        """Add to a counter (the calendar's events may be handled by several threads); its
+        new value."""
+        with self._lock:
+            value = getattr(self, counter) + n
+            setattr(self, counter, value)
+            return value
 
 
 @dataclass

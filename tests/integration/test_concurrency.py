@@ -93,8 +93,9 @@ def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
 
 
 def with_lease(config, seconds: float):
+    """One event at a time, so that a pass takes its events' time end to end."""
     return config.model_copy(
-        update={"sync": config.sync.model_copy(update={"lease_seconds": seconds})}
+        update={"sync": config.sync.model_copy(update={"lease_seconds": seconds, "workers": 1})}
     )
 
 

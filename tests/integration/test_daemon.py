@@ -201,9 +201,11 @@ def test_systemd_hears_ready_watchdog_during_a_slow_pass_status_and_stopping(
 ):
     for i in range(8):
         google_sim.put_event(CALENDAR, {"summary": f"M{i} #zoom", **when(days=1 + i / 10)})
-    zoom_sim.latency = 0.25  # a pass of about 3 s, far longer than WatchdogSec
+    zoom_sim.latency = (
+        0.25  # a pass of about 3 s (one event at a time), far longer than WatchdogSec
+    )
     env = WATCHED | {"NOTIFY_SOCKET": notify_socket.path}
-    daemon = start_daemon(config, zoom_sim, tmp_path, interval=60, env=env)
+    daemon = start_daemon(config, zoom_sim, tmp_path, interval=60, sync="workers = 1", env=env)
     wait_for(lambda: zoom_sim.count("meetings.create") >= 1)
     started = time.monotonic()
     wait_for(lambda: google_sim.count("events.patch") == 8)

@@ -180,10 +180,16 @@ def test_rate_limited_create_waits_for_retry_after(google_sim, zoom_sim, make_ap
     assert len(zoom_sim.meetings()) == 1
 
 
-def test_daily_limit_stops_creates_for_that_host_until_midnight(google_sim, zoom_sim, make_app):
+def test_daily_limit_stops_creates_for_that_host_until_midnight(
+    google_sim, zoom_sim, make_app, config
+):
+    """One event at a time: with more, the creates already on their way when the first 429
+    comes back are answered 429 too."""
     zoom_sim.limits.daily_limit = 2
     ids = [tagged(google_sim, summary=f"M{i} #zoom") for i in range(5)]
-    app = make_app()
+    app = make_app(
+        config.model_copy(update={"sync": config.sync.model_copy(update={"workers": 1})})
+    )
 
     report = app.run_pass()
 

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import when
+from tests.conftest import CALENDAR, when
 
 ROOMS = [f"room-{n}@example.com" for n in range(6)]
 
@@ -95,3 +95,27 @@ def test_workers_share_googles_quota(google_sim, zoom_sim, make_app, config, tol
     assert bool(limited) is answered_429
     if not answered_429:
         assert report.ok, report
+
+
+def test_the_events_of_one_calendar_are_worked_on_at_once(google_sim, zoom_sim, make_app, config):
+    """One calendar alone gets the whole pool for its events; each still gets one meeting,
+    and the next pass (its sync token saved after every event) has nothing to do."""
+    for i in range(12):
+        google_sim.put_event(CALENDAR, {"summary": f"Meeting {i} #zoom", **when(days=1 + i)})
+    app = make_app(
+        config.model_copy(update={"sync": config.sync.model_copy(update={"workers": 4})})
+    )
+    google_sim.latency = zoom_sim.latency = 0.05
+    zoom_sim.take_load()
+
+    report = app.run_pass()
+
+    assert report.ok, report
+    assert report.calendars[0].meetings_created == 12
+    references = Counter(m["agenda"].split()[0] for m in zoom_sim.meetings())
+    assert len(references) == 12 and set(references.values()) == {1}
+    assert 1 < zoom_sim.take_load().peak_in_flight <= 4
+    zoom_sim.reset_log()
+    again = app.run_pass()
+    assert again.ok and again.calendars[0].meetings_created == 0
+    assert zoom_sim.calls() == []
