@@ -228,8 +228,8 @@ class CalendarPass:
         unmet = {}
         keep_cancelled = self.context.settings.on_cancel == "keep"
         for event in events:
-            if event.cancelled and keep_cancelled:
-                continue
+            if (event.cancelled and keep_cancelled) or event.recurring_event_id:
+                continue  # an instance's meeting is its series'; a kept one stays
             link = links.get(event.id)
             if link is not None and (
                 link.meeting_id is not None

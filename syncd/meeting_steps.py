@@ -100,25 +100,27 @@ class MeetingSteps:
         self.record_found(event, reference, meeting, lister)
         return True
 
-    def _replaced_of(self, event: Event, reference: str, found: int) -> tuple[int, str] | None:
-        """Another meeting of the event's (carrying its reference) that the event names:
-        its block still shows it, or a re-host wrote that the found one replaces it. That is
-        a re-host cut short with the database; it is then finished, and that one deleted."""
+    def _named_besides(
+        self, event: Event, reference: str, found: int
+    ) -> tuple[Meeting, bool] | None:
+        """Another live meeting of the event's (carrying its reference) that the event names,
+        and whether a re-host's write-back named it as the one it replaces."""
         block = find_block(event.description)
+        replaced = _meeting_id(event.private_properties.get(REPLACED_PROPERTY))
         named = (
+            replaced,
             block.meeting_id if block else None,
             _meeting_id(event.private_properties.get(MEETING_ID_PROPERTY)),
-            _meeting_id(event.private_properties.get(REPLACED_PROPERTY)),
         )
         for meeting_id in dict.fromkeys(n for n in named if n is not None and n != found):
             try:
-                old = self._zoom_call(partial(self._zoom.get_meeting, meeting_id), None)
+                other = self._zoom_call(partial(self._zoom.get_meeting, meeting_id), None)
             except StepFailed as failure:
                 if not _meeting_gone(failure):
                     raise
                 continue
-            if reference in old.agenda:
-                return old.id, old.host_email or "me"
+            if reference in other.agenda:
+                return other, meeting_id == replaced
         return None
 
     def _references(self, host: str) -> Listing:
@@ -144,7 +146,9 @@ class MeetingSteps:
         hosts = {link.host for link in by_reference.values() if link.host}
         hosts |= {each.host for each in unmet.values() if each.host}
         for host in sorted(hosts | set(also)):
-            listing = self._references(host)
+            # The pass's listing: made after every lost create could have landed (this pass
+            # began after the recovery window), and shared by the calendars' sweeps.
+            listing = self._listings.of(host, self._references)
             for reference, ids in listing.items():
                 if reference in unmet:
                     for stray in ids:
@@ -232,8 +236,21 @@ class MeetingSteps:
 
     def record_found(self, event: Event, reference: str, meeting: Meeting, host: str) -> BlockInfo:
         """A meeting made for this event under `host`, found again. What it was made from is
-        unknown, so none is recorded: the next pass compares it with the event."""
-        replaced = self._replaced_of(event, reference, meeting.id)
+        unknown, so none is recorded: the next pass compares it with the event.
+
+        Where the event names another live meeting of its own, either a re-host replaced
+        that one (its write-back says so, or its host is not the found one's): the re-host,
+        cut short with the database, is finished (the old one is deleted once the found one
+        is shown); or the found one is a duplicate (a create syncd lost track of): the event
+        keeps the meeting its attendees know, and the recovery's sweep deletes the other."""
+        replaced = None
+        other = self._named_besides(event, reference, meeting.id)
+        if other is not None:
+            named, by_rehost = other
+            if by_rehost or _hosted_apart(named, meeting):
+                replaced = (named.id, named.host_email or "me")
+            else:
+                meeting = named
         self._journal.meeting(event, reference, meeting, host, None, replaced)
         self._report.count("meetings_adopted")
         log.info(
@@ -529,6 +546,11 @@ def _as_made_from(meeting: Meeting, spec: MeetingSpec) -> MeetingSpec:
         timezone=meeting.timezone,
         settings=tuple(sorted(shown.items())),
     )
+
+
+def _hosted_apart(one: Meeting, other: Meeting) -> bool:
+    first, second = one.host_email, other.host_email
+    return first is not None and second is not None and first.lower() != second.lower()
 
 
 def _meeting_id(value: str | None) -> int | None:

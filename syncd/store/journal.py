@@ -256,11 +256,13 @@ class JournalStore(StoreBase):
         """The meeting a re-host replaced is deleted (the row may be gone already)."""
         with self._connection() as connection:
             row = _find(connection, calendar_id, event_id)
-            if row is not None:
-                row["replaced_meeting_id"] = row["replaced_host"] = None
-                if row["state"] in (LinkState.LINKED, LinkState.KEPT):
-                    _settle(row)
-                _save(connection, row, owner)
+            if row is None:
+                _fence(connection, calendar_id, owner)
+                return
+            row["replaced_meeting_id"] = row["replaced_host"] = None
+            if row["state"] in (LinkState.LINKED, LinkState.KEPT):
+                _settle(row)
+            _save(connection, row, owner)
 
     def record_meeting(
         self,
@@ -324,7 +326,7 @@ class JournalStore(StoreBase):
             row = _find(connection, calendar_id, event_id)
             if row is not None:
                 connection.execute(_DELETE, {"row_id": row["id"]})
-                _fence(connection, calendar_id, owner)
+            _fence(connection, calendar_id, owner)
 
     def record_held(
         self,
@@ -425,6 +427,9 @@ def _fence(connection: Connection, calendar_id: str, owner: str | None) -> None:
 
 def _save(connection: Connection, row: _Draft, owner: str | None) -> None:
     if row.read is None:
+        # Fenced before too: a new holder may be inserting the same row, and the unique key
+        # would then fail the insert before the check after it could say why.
+        _fence(connection, row["calendar_id"], owner)
         connection.execute(insert(LINKS), {k: v for k, v in row.items() if v is not None})
     else:
         read = row.read

@@ -53,7 +53,15 @@ from hypothesis.stateful import (
 
 from syncd.calendar_pass import Audit, DeleteGuard
 from syncd.description import BEGIN_MARKER, find_block, plain_text, remove_block
-from syncd.domain import MEETING_ID_PROPERTY, Event, EventTime, Link, LinkState, MeetingSpec
+from syncd.domain import (
+    MEETING_ID_PROPERTY,
+    Event,
+    EventTime,
+    Link,
+    LinkState,
+    MeetingSpec,
+    MeetingType,
+)
 from syncd.engine import Engine, EngineOptions
 from syncd.google_calendar import GoogleUnavailable
 from syncd.meeting_spec import Settings
@@ -873,6 +881,27 @@ def test_a_meeting_found_by_a_resumed_create_is_brought_in_step():
     started._quiet_passes()
     [meeting] = started.zoom.meetings.values()
     assert meeting.topic == "Budget review"
+
+
+def test_a_duplicate_listed_first_does_not_displace_the_meeting_the_event_shows():
+    """Found in review: after a lost database, a lost create's duplicate listed before the
+    event's own meeting was taken for a re-host's replacement, and the meeting the
+    attendees know was deleted. The event keeps the one it shows; the duplicate goes."""
+    started = machine("me")
+    event_id = alices_event(started)
+    started.run_pass()
+    [shown] = started.zoom.meetings.values()
+    started.the_database_is_lost()
+    late_spec = MeetingSpec(shown.topic, shown.agenda, MeetingType.SCHEDULED, host="me")
+    started.zoom.arrives_late(late_spec)
+    late = max(started.zoom.meetings)
+    started.zoom.meetings = {late: started.zoom.meetings[late], shown.id: shown}  # listed first
+    started.zoom.fail_next("meeting_references", ZoomUnavailable("Zoom: HTTP 503"))
+    started.run_pass()
+    started._quiet_passes()
+    assert set(started.zoom.meetings) == {shown.id}
+    block = find_block(started._event(event_id).description)
+    assert block is not None and block.meeting_id == shown.id
 
 
 EngineMachine.TestCase.settings = settings(
