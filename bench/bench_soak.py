@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/bench_soak.py --minutes 30
 
-syncd runs as it does under systemd (`python -m syncd run`, its own process, a SQLite file),
-against the simulators, which run in this process. After its first pass, users edit events
-at `--edits-per-minute`: move, rename, untag or tag again, add, cancel. The daemon's resident
-memory (VmRSS) is read every minute; at the end every live tagged event must have exactly
-one meeting and no meeting may be left over.
+syncd runs as it does under systemd (`python -m syncd run`, its own process, a SQLite file,
+the unit's `Environment=`), against the simulators, which run in this process. After its
+first pass, users edit events at `--edits-per-minute`: move, rename, untag or tag again,
+add, cancel. The daemon's resident memory (VmRSS) is read every minute; at the end every
+live tagged event must have exactly one meeting and no meeting may be left over.
 """
 
 from __future__ import annotations
@@ -32,6 +32,19 @@ from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.zoom import ZoomSim
 
 TAG = "#zoom"
+
+
+UNIT = Path(__file__).parents[1] / "systemd" / "syncd.service"
+
+
+def unit_environment() -> dict[str, str]:
+    """The `Environment=` settings of the systemd unit: the daemon runs as it would there."""
+    settings = {}
+    for line in UNIT.read_text().splitlines():
+        if line.startswith("Environment="):
+            name, _, value = line.removeprefix("Environment=").partition("=")
+            settings[name] = value
+    return settings
 
 
 def rss_mib(pid: int) -> float:
@@ -188,7 +201,7 @@ def main() -> None:
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=log,
-                env=os.environ | secrets,
+                env=os.environ | unit_environment() | secrets,
             )
         try:
             began = time.monotonic()
