@@ -218,7 +218,7 @@ class MeetingSteps:
         found = self.find(host, reference, sent_at, besides)
         if found is None:
             return self.create(event, spec, reference)
-        return self.record_found(event, reference, found, host)
+        return self.record_found(event, reference, found, host, replacing=besides)
 
     def find(
         self, host: str, reference: str, sent_at: datetime | None, besides: int | None = None
@@ -234,20 +234,29 @@ class MeetingSteps:
             raise StepFailed(pending, retry_at=sent_at + self._create_settle)
         return found
 
-    def record_found(self, event: Event, reference: str, meeting: Meeting, host: str) -> BlockInfo:
+    def record_found(
+        self,
+        event: Event,
+        reference: str,
+        meeting: Meeting,
+        host: str,
+        *,
+        replacing: int | None = None,
+    ) -> BlockInfo:
         """A meeting made for this event under `host`, found again. What it was made from is
         unknown, so none is recorded: the next pass compares it with the event.
 
         Where the event names another live meeting of its own, either a re-host replaced
-        that one (its write-back says so, or its host is not the found one's): the re-host,
-        cut short with the database, is finished (the old one is deleted once the found one
-        is shown); or the found one is a duplicate (a create syncd lost track of): the event
-        keeps the meeting its attendees know, and the recovery's sweep deletes the other."""
+        that one (the journal says so, `replacing`; or its write-back did; or its host is
+        not the found one's): the re-host, cut short, is finished (the old one is deleted
+        once the found one is shown); or the found one is a duplicate (a create syncd lost
+        track of): the event keeps the meeting its attendees know, and the recovery's sweep
+        deletes the other."""
         replaced = None
         other = self._named_besides(event, reference, meeting.id)
         if other is not None:
             named, by_rehost = other
-            if by_rehost or _hosted_apart(named, meeting):
+            if by_rehost or named.id == replacing or _hosted_apart(named, meeting):
                 replaced = (named.id, named.host_email or "me")
             else:
                 meeting = named
