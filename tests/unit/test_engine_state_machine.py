@@ -810,15 +810,21 @@ def test_a_retry_that_finds_nothing_to_do_is_settled():
     assert (link.next_attempt_at, link.last_error) == (None, None), "still queued"
 
 
+def database_lost_after_a_pass(host_mode: str) -> tuple[EngineMachine, str]:
+    """Alice's event gets its meeting, then the database is lost."""
+    started = machine(host_mode)
+    event_id = alices_event(started)
+    started.run_pass()
+    started.the_database_is_lost()
+    return started, event_id
+
+
 def test_a_meeting_found_while_the_users_cannot_be_listed_keeps_its_host():
     """Found by the machine: after a lost database, an event's meeting (alice's) was found
     while the account's users could not be listed, so under `host_fallback` "me" "for now";
     syncd took it for "me"'s. Once the users could be listed it "re-hosted" it to alice, and
     where Zoom refused `schedule_for`, made her a second meeting for the same event."""
-    started = machine("organizer")
-    event_id = alices_event(started)
-    started.run_pass()
-    started.the_database_is_lost()
+    started, event_id = database_lost_after_a_pass("organizer")
     started.zoom.fail_next("active_user_emails", ZoomUnavailable("Zoom: list users: HTTP 503"))
     started.run_pass()
     link = started._link(event_id)
@@ -857,10 +863,7 @@ def test_a_meeting_of_an_event_cancelled_with_the_database_lost_is_deleted():
     A full listing shows a cancelled event bare, without its organizer, so the recovery
     looked for its meeting under the fallback host, not alice, and left it in Zoom for ever.
     The recovery's last look now lists every host a meeting may have for such an event."""
-    started = machine("organizer")
-    event_id = alices_event(started)
-    started.run_pass()
-    started.the_database_is_lost()
+    started, event_id = database_lost_after_a_pass("organizer")
     started.user_deletes_or_restores(event_id, "cancel")
     started._quiet_passes()
     assert not started.zoom.meetings, "the cancelled event's meeting was left"
@@ -871,10 +874,7 @@ def test_a_meeting_found_by_a_resumed_create_is_brought_in_step():
     meeting (the event is journaled `creating`); the event was renamed; the next pass found
     the meeting and showed it, made from what is unknown, and settled it: nothing compared it
     with the event again, so it kept the old topic for ever."""
-    started = machine("me")
-    event_id = alices_event(started)
-    started.run_pass()
-    started.the_database_is_lost()
+    started, event_id = database_lost_after_a_pass("me")
     started.zoom.fail_next("meeting_references", ZoomUnavailable("Zoom: HTTP 503"))
     started.run_pass()
     started.user_changes(event_id, ("rename", "Budget review"))
