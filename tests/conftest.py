@@ -56,11 +56,20 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             _LEAKS.append(f"{report.nodeid} ({report.when}): a secret ...{secret[-4:]} was printed")
 
 
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """Under pytest-xdist each worker issues and scans its own secrets: gather its finds."""
+    _LEAKS.extend(node.workeroutput.get("syncd_leaks", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     secrets = all_issued()
     for path in _CHILD_LOGS:
         text = path.read_text() if path.exists() else ""
         _LEAKS.extend(f"{path}: a secret ...{s[-4:]} was printed" for s in secrets if s in text)
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller reports for the session
+        worker_output["syncd_leaks"] = list(_LEAKS)
+        return
     if _LEAKS:
         print("\nsecrets found in test output:\n" + "\n".join(sorted(set(_LEAKS))))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

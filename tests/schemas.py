@@ -38,7 +38,8 @@ import googleapiclient
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-ZOOM_SPEC_PATH = Path("/work/shared/reference/zoom-meeting-api.openapi.json")
+# The operations syncd uses, cut from Zoom's published document by tools/cut_zoom_spec.py.
+ZOOM_SPEC_PATH = Path(__file__).parent / "reference" / "zoom-meeting-api.openapi.json"
 ZOOM_BASE_URL = "https://api.zoom.us/v2"
 GOOGLE_DISCOVERY_PATH = (
     Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "calendar.v3.json"

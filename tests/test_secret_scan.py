@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 LEAKY_TESTS = """
@@ -29,13 +31,26 @@ def test_one_that_keeps_its_secret():
 """
 
 
-def test_a_printed_secret_fails_the_session(tmp_path):
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_printed_secret_fails_the_session(tmp_path, workers):
     (tmp_path / "conftest.py").write_text(
-        "from tests.conftest import child_log, pytest_runtest_logreport, pytest_sessionfinish\n"
+        "from tests.conftest import (\n"
+        "    child_log, pytest_runtest_logreport, pytest_sessionfinish, pytest_testnodedown\n"
+        ")\n"
     )
     (tmp_path / "test_leaky.py").write_text(LEAKY_TESTS)
     inner = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            workers,
+            str(tmp_path),
+        ],
         cwd=tmp_path,
         env=os.environ | {"PYTHONPATH": str(REPOSITORY)},
         capture_output=True,

@@ -19,6 +19,8 @@ from tests.integration.test_crash import kill_when, sync_process
 from tests.integration.test_lifecycle import put, synced
 from tests.integration.test_store_faults import database_files
 
+pytestmark = pytest.mark.slow  # five minutes of kills and faults: CI's second step
+
 CHANGES = {  # what the user does, and the routes syncd's pass then takes, in order
     "create": ("meetings.create", "events.patch"),
     "update": ("meetings.update",),

@@ -40,6 +40,7 @@ def holder_of_the_hung_create(engine, since: datetime) -> int:
     return int(owner.split(":")[1])
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_three_replicas_share_the_calendars_and_survive_a_kill_9(
     google_sim, zoom_sim, config, tmp_path, postgres_url

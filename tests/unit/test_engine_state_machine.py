@@ -904,7 +904,7 @@ def test_a_duplicate_listed_first_does_not_displace_the_meeting_the_event_shows(
     assert block is not None and block.meeting_id == shown.id
 
 
-EngineMachine.TestCase.settings = settings(
+EXPLORE = settings(
     max_examples=100,
     stateful_step_count=40,
     deadline=None,
@@ -915,4 +915,16 @@ EngineMachine.TestCase.settings = settings(
     + ([Phase.shrink] if os.environ.get("SYNCD_SHRINK") == "1" else []),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-TestEngineStateMachine = EngineMachine.TestCase
+
+
+class TestEngineStateMachine(EngineMachine.TestCase):
+    """A short walk in every run of the suite."""
+
+    settings = settings(EXPLORE, max_examples=15)
+
+
+@pytest.mark.slow
+class TestEngineStateMachineAtLength(EngineMachine.TestCase):
+    """The long walk, in CI's second step."""
+
+    settings = EXPLORE

@@ -28,11 +28,10 @@ from syncd.zoom_settings import (
     settings_problems,
     update_settings,
 )
+from tests.schemas import ZOOM_SPEC_PATH, SchemaViolation, validate_zoom_request
 
 ROOT = Path(__file__).parents[2]
-SPEC = ROOT.parent / "shared/reference/zoom-meeting-api.openapi.json"
 SHIPPED = ROOT / "syncd" / "zoom_settings.json"
-needs_spec = pytest.mark.skipif(not SPEC.exists(), reason=f"{SPEC} is not here")
 
 GOOD = {
     "waiting_room": False,
@@ -179,21 +178,15 @@ def extraction_script() -> ModuleType:
     return module
 
 
-@needs_spec
 def test_shipped_settings_are_what_the_script_derives_from_zoom_spec():
     script = extraction_script()
-    derived = script.render(script.extract(json.loads(SPEC.read_text(encoding="utf-8"))))
+    derived = script.render(script.extract(json.loads(ZOOM_SPEC_PATH.read_text(encoding="utf-8"))))
     assert SHIPPED.read_text(encoding="utf-8") == derived, (
-        "regenerate: python tools/extract_zoom_settings.py " + str(SPEC)
+        "regenerate: python tools/extract_zoom_settings.py " + str(ZOOM_SPEC_PATH)
     )
 
 
-@needs_spec
 def test_zoom_spec_takes_every_settable_setting_on_create_and_what_update_keeps_on_update():
-    from tests.schemas import ZOOM_SPEC_PATH, SchemaViolation, validate_zoom_request
-
-    if not ZOOM_SPEC_PATH.exists():
-        pytest.skip(f"{ZOOM_SPEC_PATH} is not here")
     settings = all_settable()
     create = {"topic": "t", "type": 2, "settings": settings}
     validate_zoom_request("POST", "/users/me/meetings", create)
