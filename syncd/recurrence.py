@@ -3,17 +3,20 @@
 "Exact" is checked, not assumed: the occurrences Zoom would schedule, expanded in the zone it
 is sent under every reading its documentation leaves open (`zoom_schedule.READINGS`), must be
 the series' occurrences as python-dateutil expands the RRULE in the event's zone, as UTC
-instants. An EXDATE removes one occurrence of the rule; Zoom is told by deleting that
-occurrence. See docs/design.md, "Recurring events".
+instants. The rule's own translation is tried first, then one read off its occurrences: a
+limit of the rule's letter that its occurrences never meet (the interval of a series with one
+occurrence) costs no fixed time. An EXDATE removes one occurrence of the rule; Zoom is told by
+deleting that occurrence. See docs/design.md, "Recurring events".
 """
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +47,8 @@ NOT_EXPRESSIBLE = {
     "BYSECOND": "BYSECOND (several times a day)",
 }
 _BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+FURTHEST_ORDINAL = {"MONTHLY": 5, "YEARLY": 53}
+"""How far a weekday may be numbered in a month, a year (dateutil ignores it in the others)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,6 @@ def _translate(
     try:
         rule, exdates = _split(lines)
         parts = _parts(rule)
-        zoom = _zoom_pattern(parts, start, _day_shift(start, zoom_zone))
         starts = _expand(parts, start, MAX_OCCURRENCES + 1)
     except _Inexpressible as exc:
         return NoFixedTime(str(exc))
@@ -97,15 +101,52 @@ def _translate(
         return NoFixedTime(str(exc))
     if len(skipped) == len(starts):
         return NoFixedTime("every occurrence is excluded")
-    # COUNT and UNTIL alike end after the count of occurrences: `end_date_time` could be
-    # read as an instant, a local date, the date its text shows, inclusive or not.
-    recurrence = zoom | {"end_times": len(starts)}
+    recurrence = _recurrence(parts, start, starts, event_zone, zoom_zone)
+    if isinstance(recurrence, NoFixedTime):
+        return recurrence
+    return ExactSeries(tuple(sorted(recurrence.items())), tuple(starts), skipped)
+
+
+def _recurrence(
+    parts: dict[str, str], start: datetime, starts: list[datetime], event_zone: str, zoom_zone: str
+) -> dict[str, Any] | NoFixedTime:
+    """The rule's own translation, else one read off its occurrences, if Zoom schedules
+    exactly `starts` from it; else why not, as the rule's letter says."""
+    own = _rule_recurrence(parts, start, starts, event_zone, zoom_zone)
+    if isinstance(own, NoFixedTime):
+        return _occurrences_recurrence(starts, zoom_zone) or own
+    return own
+
+
+def _rule_recurrence(
+    parts: dict[str, str], start: datetime, starts: list[datetime], event_zone: str, zoom_zone: str
+) -> dict[str, Any] | NoFixedTime:
+    """The rule's own translation, if Zoom schedules exactly `starts` from it; else why not."""
+    try:
+        pattern = _zoom_pattern(parts, start, _day_shift(start, zoom_zone))
+    except _Inexpressible as exc:
+        return NoFixedTime(str(exc))
+    recurrence = pattern | _end(starts)
     failure = misread(recurrence, starts, zoom_zone)
     if failure is None:
-        return ExactSeries(tuple(sorted(recurrence.items())), tuple(starts), skipped)
+        return recurrence
     if failure == Reading() and zoom_zone != event_zone:
         return NoFixedTime(f"Zoom would expand it in {zoom_zone}, where its times differ")
     return NoFixedTime(f"Zoom could schedule other times ({failure.describe()})")
+
+
+def _occurrences_recurrence(starts: list[datetime], zoom_zone: str) -> dict[str, Any] | None:
+    """A recurrence read off the occurrences themselves from which Zoom schedules exactly
+    `starts`, if there is one."""
+    days = [s.astimezone(ZoneInfo(zoom_zone)).date() for s in starts]
+    candidates = (pattern | _end(starts) for pattern in _patterns_through(days))
+    return next((r for r in candidates if misread(r, starts, zoom_zone) is None), None)
+
+
+def _end(starts: list[datetime]) -> dict[str, Any]:
+    # COUNT and UNTIL alike end after the count of occurrences: `end_date_time` could be
+    # read as an instant, a local date, the date its text shows, inclusive or not.
+    return {"end_times": len(starts)}
 
 
 # -- reading the lines ---------------------------------------------------------------------------
@@ -133,10 +174,27 @@ def _parts(rule: str) -> dict[str, str]:
         if not sep or not value:
             raise _Inexpressible(f"an RRULE part it cannot read: {item!r}")
         parts[name.strip().upper()] = value.strip().upper()
+    # Not expanded at all: Zoom has no words for them, and dateutil searches up to the year
+    # 9999 for a rule no day meets (BYMONTH=2;BYMONTHDAY=30), seconds for each.
     for name in parts:
         if name in NOT_EXPRESSIBLE:
             raise _Inexpressible(NOT_EXPRESSIBLE[name])
+    _check_expandable(parts)
     return parts
+
+
+def _check_expandable(parts: dict[str, str]) -> None:
+    """Refuse what dateutil would expand for ever (INTERVAL=0 repeats one instant), crash on,
+    or search to the year 9999 for (a day no month has)."""
+    if _number(parts, "INTERVAL", 1) < 1:
+        raise _Inexpressible(f"INTERVAL={parts['INTERVAL']} (no positive number)")
+    for value in parts.get("BYMONTHDAY", "1").split(","):
+        if not 1 <= abs(_number({"BYMONTHDAY": value}, "BYMONTHDAY", 1)) <= 31:
+            raise _Inexpressible(f"BYMONTHDAY={value} (no day of a month)")
+    furthest = FURTHEST_ORDINAL.get(parts.get("FREQ", ""))
+    for ordinal, _ in _byday(parts):
+        if furthest is not None and ordinal is not None and not 1 <= abs(ordinal) <= furthest:
+            raise _Inexpressible(f"BYDAY={parts['BYDAY']} (no such weekday)")
 
 
 def _number(parts: dict[str, str], name: str, default: int) -> int:
@@ -195,7 +253,7 @@ def _zoom_pattern(parts: dict[str, str], start: datetime, shift: int) -> dict[st
 
 
 def _with_interval(kind: int, interval: int) -> dict[str, Any]:
-    if not 1 <= interval <= MAX_INTERVAL[kind]:
+    if interval > MAX_INTERVAL[kind]:
         unit = UNITS[kind]
         raise _Inexpressible(
             f"every {interval} {unit} (Zoom repeats at most every {MAX_INTERVAL[kind]} {unit})"
@@ -221,11 +279,67 @@ def _monthly(
     if len(month_days) > 1:
         raise _Inexpressible("several days a month")
     day = _number({"BYMONTHDAY": month_days[0]}, "BYMONTHDAY", start.day)
-    if not 1 <= day <= 31:
+    if day < 0:
         raise _Inexpressible(f"BYMONTHDAY={day} (counted from the month's end)")
     if not 1 <= day + shift <= 31:
         raise _Inexpressible("a day of the month that is in another month where Zoom shows it")
     return {"monthly_day": day + shift}
+
+
+# -- a pattern read off the occurrences ----------------------------------------------------------
+def _patterns_through(days: list[date]) -> Iterator[dict[str, Any]]:
+    """Zoom patterns within its limits that may begin with `days` (dates where Zoom expands
+    them). A pattern that begins with them under every reading agrees over them with one of
+    these: its weekdays take in theirs, its interval is the step from the first day's week
+    (or month) to the next day's, its monthly day or weekday is the first day's."""
+    candidates = [_weekly_through(days), _daily_through(days), *_monthly_through(days)]
+    return (
+        pattern
+        for pattern in candidates
+        if pattern is not None and 1 <= pattern["repeat_interval"] <= MAX_INTERVAL[pattern["type"]]
+    )
+
+
+def _weekly_through(days: list[date]) -> dict[str, Any]:
+    # Weeks from Sunday, as Zoom numbers its days; the check tries weeks from Monday too.
+    weeks = [(_sunday_before(day) - _sunday_before(days[0])).days // 7 for day in days]
+    weekdays = sorted({_zoom_day(day.weekday()) for day in days})
+    return {
+        "type": WEEKLY,
+        "repeat_interval": next((week for week in weeks if week > 0), 1),
+        "weekly_days": ",".join(map(str, weekdays)),
+    }
+
+
+def _sunday_before(day: date) -> date:
+    return day - timedelta(days=day.isoweekday() % 7)
+
+
+def _daily_through(days: list[date]) -> dict[str, Any] | None:
+    steps = {(later - earlier).days for earlier, later in itertools.pairwise(days)}
+    return {"type": DAILY, "repeat_interval": steps.pop()} if len(steps) == 1 else None
+
+
+def _monthly_through(days: list[date]) -> list[dict[str, Any]]:
+    if len(days) < 2:
+        return []  # the weekly pattern holds one day already
+    first, second = days[0], days[1]
+    interval = (second.year - first.year) * 12 + second.month - first.month
+    by_week = [
+        {"monthly_week": week, "monthly_week_day": _zoom_day(first.weekday())}
+        for week in _weeks_in_month(first)
+    ]
+    return [
+        {"type": MONTHLY, "repeat_interval": interval} | by
+        for by in [{"monthly_day": first.day}, *by_week]
+    ]
+
+
+def _weeks_in_month(day: date) -> list[int]:
+    """How Zoom may name the day as a weekday of its month: 1st to 4th, and -1 for the last."""
+    nth = (day.day - 1) // 7 + 1
+    is_last = day.day + 7 > calendar.monthrange(day.year, day.month)[1]
+    return [week for week in MONTHLY_WEEKS if week == nth or (week == -1 and is_last)]
 
 
 # -- the series' own occurrences -----------------------------------------------------------------

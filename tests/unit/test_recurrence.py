@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rrulestr
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from syncd.domain import Event, EventTime, MeetingType, OccurrenceChange
 from syncd.recurrence import ExactSeries, NoFixedTime, translate
-from syncd.zoom_schedule import MAX_INTERVAL, READINGS, occurrence_id, occurrence_starts
+from syncd.timing import AllDayPolicy, meeting_time, zoom_utc
+from syncd.zoom_schedule import (
+    MAX_INTERVAL,
+    MONTHLY_WEEKS,
+    READINGS,
+    occurrence_id,
+    occurrence_starts,
+)
 from syncd.zoom_zones import zoom_zone
 
 
@@ -81,6 +90,40 @@ def assert_zoom_schedules_the_truth(
 # -- the table -----------------------------------------------------------------------------------
 BERLIN, NEW_YORK = "Europe/Berlin", "America/New_York"
 WEEKDAYS = "MO,TU,WE,TH,FR"
+
+
+@dataclass(frozen=True)
+class SplitTail:
+    """What Google's "this and following" leaves of a series every 13 weeks: one occurrence,
+    whose instance was moved or resized (its series lasts 120 minutes)."""
+
+    rule: str
+    start: datetime
+    moved_by: timedelta
+    minutes: int
+
+
+# Three tails from real calendars (python-recurring-ical-events' tests), 156 weeks later.
+SPLIT_TAILS = {
+    "moved-by-6-days-20-hours": SplitTail(
+        "FREQ=WEEKLY;WKST=SU;UNTIL=20270601T215959Z;INTERVAL=13;BYDAY=WE",
+        at(BERLIN, 2027, 3, 3, 10),
+        timedelta(days=6, hours=20),
+        120,
+    ),
+    "150-minutes-instead-of-120": SplitTail(
+        "FREQ=WEEKLY;WKST=SU;UNTIL=20270831T215959Z;INTERVAL=13;BYDAY=WE",
+        at(BERLIN, 2027, 6, 2, 10),
+        timedelta(0),
+        150,
+    ),
+    "moved-by-12-days": SplitTail(
+        "FREQ=WEEKLY;WKST=SU;UNTIL=20271214T225959Z;INTERVAL=13;BYDAY=WE",
+        at(BERLIN, 2027, 9, 15, 10),
+        timedelta(days=12),
+        120,
+    ),
+}
 CASES = [
     # DAILY
     pytest.param(
@@ -98,18 +141,18 @@ CASES = [
         id="daily-every-90-days",
     ),
     pytest.param(
-        ["RRULE:FREQ=DAILY;INTERVAL=91;COUNT=4"],
-        at(BERLIN, 2026, 1, 5, 9),
+        ["RRULE:FREQ=DAILY;INTERVAL=91;COUNT=5"],
+        at(BERLIN, 2026, 1, 1, 9),
         BERLIN,
         Fallback("every 91 days (Zoom repeats at most every 90 days)"),
         id="daily-every-91-days-falls-back",
     ),
     pytest.param(
-        ["RRULE:FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=4"],
+        ["RRULE:FREQ=DAILY;INTERVAL=2;BYDAY=MO,TU;COUNT=4"],
         at(BERLIN, 2026, 1, 5, 9),
         BERLIN,
         Fallback("a daily rule limited to some days"),
-        id="every-other-day-on-mondays-falls-back",
+        id="every-other-day-on-mondays-and-tuesdays-falls-back",
     ),
     pytest.param(
         ["RRULE:FREQ=DAILY;COUNT=60"],
@@ -148,7 +191,7 @@ CASES = [
         id="weekly-every-12-weeks",
     ),
     pytest.param(
-        ["RRULE:FREQ=WEEKLY;INTERVAL=13;BYDAY=TU;COUNT=5"],
+        ["RRULE:FREQ=WEEKLY;INTERVAL=13;BYDAY=TU,TH;COUNT=5"],
         at(BERLIN, 2026, 1, 6, 10),
         BERLIN,
         Fallback("every 13 weeks (Zoom repeats at most every 12 weeks)"),
@@ -212,7 +255,7 @@ CASES = [
         id="every-4-months-falls-back",
     ),
     pytest.param(
-        ["RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=3"],
+        ["RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=5"],
         at(BERLIN, 2026, 1, 31, 10),
         BERLIN,
         Fallback("short months on their last day"),
@@ -289,18 +332,57 @@ CASES = [
         id="second-to-last-friday-falls-back",
     ),
     pytest.param(
-        ["RRULE:FREQ=MONTHLY;BYDAY=1MO,3MO;COUNT=6"],
+        ["RRULE:FREQ=MONTHLY;BYDAY=1MO,3MO;COUNT=7"],
         at(BERLIN, 2026, 1, 5, 10),
         BERLIN,
         Fallback("several weekdays a month"),
         id="first-and-third-monday-falls-back",
     ),
+    # a limit of the rule's letter that its occurrences never meet
+    *(
+        pytest.param(
+            [f"RRULE:{tail.rule}"],
+            tail.start,
+            BERLIN,
+            {"type": 2, "repeat_interval": 1, "weekly_days": "4", "end_times": 1},
+            id=f"split-tail-every-13-weeks-{name}",
+        )
+        for name, tail in SPLIT_TAILS.items()
+    ),
+    pytest.param(
+        ["RRULE:FREQ=WEEKLY;INTERVAL=13;BYDAY=TU;COUNT=5"],
+        at(BERLIN, 2026, 1, 6, 10),
+        BERLIN,
+        {"type": 3, "repeat_interval": 3, "monthly_week": 1, "monthly_week_day": 3, "end_times": 5},
+        id="every-13-weeks-on-first-tuesdays-is-quarterly",
+    ),
+    pytest.param(
+        ["RRULE:FREQ=DAILY;INTERVAL=2;BYDAY=MO;COUNT=4"],
+        at(BERLIN, 2026, 1, 5, 9),
+        BERLIN,
+        {"type": 2, "repeat_interval": 2, "weekly_days": "2", "end_times": 4},
+        id="every-other-day-on-mondays-is-every-other-monday",
+    ),
+    pytest.param(
+        ["RRULE:FREQ=MONTHLY;BYMONTHDAY=31;COUNT=3"],
+        at(BERLIN, 2026, 1, 31, 10),
+        BERLIN,
+        {"type": 3, "repeat_interval": 2, "monthly_day": 31, "end_times": 3},
+        id="monthly-31st-from-january-to-may-is-every-other-month",
+    ),
     pytest.param(
         ["RRULE:FREQ=MONTHLY;BYDAY=MO;COUNT=6"],
         at(BERLIN, 2026, 1, 5, 10),
         BERLIN,
-        Fallback("every MO of the month"),
-        id="every-monday-of-the-month-falls-back",
+        {"type": 2, "repeat_interval": 1, "weekly_days": "2", "end_times": 6},
+        id="every-monday-of-the-month-is-weekly",
+    ),
+    pytest.param(
+        ["RRULE:FREQ=YEARLY;COUNT=1"],
+        at(BERLIN, 2026, 1, 5, 10),
+        BERLIN,
+        {"type": 2, "repeat_interval": 1, "weekly_days": "2", "end_times": 1},
+        id="yearly-once",
     ),
     # the end of the series
     pytest.param(
@@ -392,6 +474,28 @@ CASES = [
         BERLIN,
         Fallback("RDATE"),
         id="rdate-falls-back",
+    ),
+    # what dateutil is not asked to expand: it would never end, fail, or search for millennia
+    pytest.param(
+        ["RRULE:FREQ=DAILY;INTERVAL=0;BYDAY=MO;COUNT=2"],
+        at(BERLIN, 2026, 1, 6, 10),
+        BERLIN,
+        Fallback("INTERVAL=0 (no positive number)"),
+        id="interval-0-falls-back",
+    ),
+    pytest.param(
+        ["RRULE:FREQ=DAILY;BYMONTHDAY=32;COUNT=2"],
+        at(BERLIN, 2026, 1, 6, 10),
+        BERLIN,
+        Fallback("BYMONTHDAY=32 (no day of a month)"),
+        id="day-32-of-the-month-falls-back",
+    ),
+    pytest.param(
+        ["RRULE:FREQ=YEARLY;BYDAY=60MO;COUNT=2"],
+        at(BERLIN, 2026, 1, 5, 10),
+        BERLIN,
+        Fallback("BYDAY=60MO (no such weekday)"),
+        id="60th-monday-of-the-year-falls-back",
     ),
     # EXDATE
     pytest.param(
@@ -539,6 +643,33 @@ def test_a_weekly_series_keeps_its_wall_time_across_dst(rule, start, utc_hours):
     assert {s.astimezone(start.tzinfo).time() for s in scheduled} == {start.time()}
 
 
+@pytest.mark.parametrize("tail", SPLIT_TAILS.values(), ids=SPLIT_TAILS.keys())
+def test_the_one_instance_of_a_split_tail_is_an_occurrence_change(tail):
+    own_start = tail.start + tail.moved_by
+    instance = Event(
+        "cal",
+        "tail_instance",
+        recurring_event_id="tail",
+        original_start=EventTime(date_time=tail.start, time_zone=BERLIN),
+        start=EventTime(date_time=own_start, time_zone=BERLIN),
+        end=EventTime(date_time=own_start + timedelta(minutes=tail.minutes), time_zone=BERLIN),
+    )
+    series = Event(
+        "cal",
+        "tail",
+        start=EventTime(date_time=tail.start, time_zone=BERLIN),
+        end=EventTime(date_time=tail.start + timedelta(minutes=120), time_zone=BERLIN),
+        recurrence=(f"RRULE:{tail.rule}",),
+        instances=(instance,),
+    )
+    when = meeting_time(series, BERLIN, AllDayPolicy.NO_FIXED_TIME)
+    assert when is not None
+    assert when.type is MeetingType.RECURRING_FIXED_TIME, when.no_fixed_time
+    assert (when.start_time, when.duration) == (zoom_utc(tail.start), 120)
+    moved = OccurrenceChange(zoom_utc(own_start), tail.minutes)
+    assert when.occurrences == ((occurrence_id(tail.start), moved),)
+
+
 def test_an_exdate_skips_exactly_its_occurrence():
     lines = ["RRULE:FREQ=WEEKLY;BYDAY=MO,WE;COUNT=10", "EXDATE;TZID=Europe/Berlin:20260114T100000"]
     result = translate(lines, at(BERLIN, 2026, 1, 5, 10), BERLIN)
@@ -651,6 +782,93 @@ def test_an_exact_translation_is_what_dateutil_expands(case):
         assert not case.simple, f"a simple series falls back: {result.reason}"
         return
     assert_zoom_schedules_the_truth(result, case.lines, case.start, zone)
+
+
+# -- few occurrences, any interval ---------------------------------------------------------------
+def every_zoom_recurrence(count: int) -> Iterator[dict[str, object]]:
+    """Every recurrence Zoom takes, each ending after `count` occurrences."""
+    weekly = [
+        {"weekly_days": ",".join(map(str, days))}
+        for size in range(1, 8)
+        for days in itertools.combinations(range(1, 8), size)
+    ]
+    monthly = [{"monthly_day": day} for day in range(1, 32)] + [
+        {"monthly_week": week, "monthly_week_day": day}
+        for week in MONTHLY_WEEKS
+        for day in range(1, 8)
+    ]
+    for kind, days in ((1, [{}]), (2, weekly), (3, monthly)):
+        for interval in range(1, MAX_INTERVAL[kind] + 1):
+            for by in days:
+                yield {"type": kind, "repeat_interval": interval, "end_times": count} | by
+
+
+def zoom_can_reproduce(occurrences: list[datetime], zone: str) -> bool:
+    """Some recurrence schedules exactly `occurrences` from the first, under every reading."""
+    return any(
+        all(
+            occurrence_starts(recurrence, occurrences[0], zone, reading) == occurrences
+            for reading in READINGS
+        )
+        for recurrence in every_zoom_recurrence(len(occurrences))
+    )
+
+
+@st.composite
+def few_occurrences(draw: st.DrawFn) -> tuple[list[str], datetime]:
+    """A series with one to three occurrences (by COUNT or UNTIL) and any interval."""
+    zone = ZoneInfo(draw(st.sampled_from(ZONES)))
+    day = draw(st.dates(date(2027, 1, 1), date(2030, 12, 31)))
+    hour, minute = draw(st.integers(0, 23)), draw(st.sampled_from((0, 30)))
+    start = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+    freq = draw(st.sampled_from(("DAILY", "WEEKLY", "MONTHLY", "YEARLY")))
+    interval = draw(st.integers(1, 15) | st.integers(1, 400))
+    parts = [f"FREQ={freq}", f"INTERVAL={interval}"]
+    weekday = st.sampled_from(("MO", "TU", "WE", "TH", "FR", "SA", "SU"))
+    if freq == "MONTHLY":
+        kind = draw(st.sampled_from(("start", "monthday", "weekday")))
+        if kind == "monthday":
+            parts.append(f"BYMONTHDAY={draw(st.integers(1, 31))}")
+        elif kind == "weekday":
+            ordinal = draw(st.sampled_from(("", "1", "2", "3", "4", "5", "-1", "-2")))
+            parts.append(f"BYDAY={ordinal}{draw(weekday)}")
+    elif draw(st.booleans()):
+        parts.append("BYDAY=" + ",".join(sorted(draw(st.sets(weekday, min_size=1)))))
+    count = draw(st.integers(1, 3))
+    unbounded = list(itertools.islice(rrulestr(";".join(parts), dtstart=start), count + 1))
+    assume(len(unbounded) > count)
+    last, following = (s.astimezone(UTC) for s in unbounded[count - 1 : count + 1])
+    end = draw(st.sampled_from(("count", "until-utc", "until-date")))
+    if end == "count":
+        parts.append(f"COUNT={count}")
+    elif end == "until-utc":
+        seconds = draw(st.integers(0, int((following - last).total_seconds()) - 1))
+        parts.append(f"UNTIL={last + timedelta(seconds=seconds):%Y%m%dT%H%M%SZ}")
+    else:
+        parts.append(f"UNTIL={last.astimezone(zone):%Y%m%d}")
+    return ["RRULE:" + ";".join(parts)], start
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(few_occurrences())
+def test_few_occurrences_are_exact_whenever_some_zoom_recurrence_reproduces_them(case):
+    lines, start = case
+    zone = str(start.tzinfo)
+    occurrences, _ = truth(lines, start)
+    assert 1 <= len(occurrences) <= 3
+    reproducible = zoom_can_reproduce(occurrences, zone)
+    result = translate(lines, start, zone)
+    event("reproducible" if reproducible else "not reproducible")
+    if not reproducible:
+        assert isinstance(result, NoFixedTime), result
+        return
+    assert isinstance(result, ExactSeries), result.reason
+    assert_zoom_schedules_the_truth(result, lines, start, zone)
 
 
 def test_one_instant_in_two_zones_is_translated_for_each_zone():
