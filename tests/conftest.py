@@ -10,6 +10,7 @@ session.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     for secret in all_issued():
         if secret in text:
             _LEAKS.append(f"{report.nodeid} ({report.when}): a secret ...{secret[-4:]} was printed")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers a core: most tests wait on loopback or on a child process."""
+    return 2 * (os.cpu_count() or 1)
 
 
 def pytest_testnodedown(node: Any, error: object) -> None:
