@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from syncd.domain import Meeting, MeetingSpec, MeetingType, reference_for
+from syncd.core.domain import Meeting, MeetingSpec, MeetingType, reference_for
 from syncd.store import Store
 from syncd.store.migrate import upgrade
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from common import calendar_ids, seed
 
-from syncd.domain import reference_for
+from syncd.core.domain import reference_for
 from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.zoom import ZoomSim
 

@@ -6,17 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.calendar_pass import Audit, DeleteGuard
+from syncd.adapters.google_calendar import PAGE_SIZE, QUOTA, GoogleCalendar, load_credentials
+from syncd.adapters.rate_limits import RateLimiter
+from syncd.adapters.retry import RetryPolicy
+from syncd.adapters.zoom import LIGHT, MEDIUM, ZoomClient
 from syncd.config import Config, ConfigError, ZoomCredentials
-from syncd.engine import Engine, EngineOptions, ProgressCallback
-from syncd.google_calendar import PAGE_SIZE, QUOTA, GoogleCalendar, load_credentials
-from syncd.meeting_spec import Settings
-from syncd.rate_limits import RateLimiter
-from syncd.report import PassReport
-from syncd.retry import RetryPolicy
+from syncd.core.meeting_spec import Settings
+from syncd.engine.calendar_pass import Audit, DeleteGuard
+from syncd.engine.engine import Engine, EngineOptions, ProgressCallback
+from syncd.engine.report import PassReport
 from syncd.store import Store, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
-from syncd.zoom import LIGHT, MEDIUM, ZoomClient
 
 
 def settings(config: Config) -> Settings:

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from syncd.timing import AllDayPolicy
-from syncd.zoom_settings import find_problems
+from syncd.core.timing import AllDayPolicy
+from syncd.core.zoom_settings import find_problems
 
 DEFAULT_PATH = Path("/etc/syncd/config.toml")
 ZOOM_SECRET_NAMES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")

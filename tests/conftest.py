@@ -21,6 +21,7 @@ import pytest
 from google.auth.credentials import CredentialsWithRegionalAccessBoundary
 from pydantic import SecretStr
 
+from syncd.adapters.retry import RetryPolicy
 from syncd.app import App
 from syncd.config import (
     Config,
@@ -30,7 +31,6 @@ from syncd.config import (
     ZoomRateLimits,
     ZoomSection,
 )
-from syncd.retry import RetryPolicy
 from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.issued import all_issued
 from syncd.sim.zoom import ZoomSim

@@ -1,10 +1,10 @@
-"""In-memory stand-ins for syncd's ports (`syncd.ports`), for fast tests of the engine.
+"""In-memory stand-ins for syncd's ports (`syncd.core.ports`), for fast tests of the engine.
 
 `FakeCalendar` and `FakeZoom` keep to the contracts of the real adapters
-(`syncd.google_calendar.GoogleCalendar`, `syncd.zoom.ZoomClient`): the same typed errors, in
-the same situations. For the store there is no fake: `memory_store()` is the real `Store` on
-a private in-memory SQLite database. `Tripwire` wraps the three ports to "kill" syncd at a
-chosen call, and `FakeClock` is the engine's clock.
+(`syncd.adapters.google_calendar.GoogleCalendar`, `syncd.adapters.zoom.ZoomClient`): the same
+typed errors, in the same situations. For the store there is no fake: `memory_store()` is the
+real `Store` on a private in-memory SQLite database. `Tripwire` wraps the three ports to "kill"
+syncd at a chosen call, and `FakeClock` is the engine's clock.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from syncd.domain import ChangePage, Event, Meeting, MeetingSpec
-from syncd.google_calendar import CalendarGone, Conflict, EventGone, SyncTokenExpired
-from syncd.store import Store
-from syncd.zoom import (
+from syncd.adapters.google_calendar import CalendarGone, Conflict, EventGone, SyncTokenExpired
+from syncd.adapters.zoom import (
     MEETING_NOT_FOUND,
     USER_NOT_FOUND,
     ZoomNotFound,
     ZoomRejected,
     ZoomUnavailable,
 )
-from syncd.zoom_body import create_body
+from syncd.adapters.zoom_body import create_body
+from syncd.core.domain import ChangePage, Event, Meeting, MeetingSpec
+from syncd.store import Store
 
 LIST_AGENDA_LENGTH = 250
 """Zoom's "List meetings" shows an agenda cut to this many characters."""

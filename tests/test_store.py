@@ -14,10 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
-import syncd.lease
+import syncd.engine.lease
 import syncd.store.calendars
-from syncd.domain import LinkState, Meeting
-from syncd.lease import CalendarBusy, CalendarLease
+from syncd.core.domain import LinkState, Meeting
+from syncd.engine.lease import CalendarBusy, CalendarLease
 from syncd.store import Store
 from syncd.store.migrate import current_revision, head_revision, upgrade
 from syncd.store.models import Base, LinkRow
@@ -114,7 +114,7 @@ def test_on_postgresql_leases_run_by_the_servers_clock_not_the_hosts(postgres_ur
             return datetime.now(tz) + timedelta(minutes=5)
 
     with CalendarLease(holder, "cal", "holder", 60):
-        for module in (syncd.lease, syncd.store.calendars):
+        for module in (syncd.engine.lease, syncd.store.calendars):
             monkeypatch.setattr(module, "datetime", FastClock, raising=False)
         with pytest.raises(CalendarBusy), CalendarLease(fast, "cal", "fast-host:1:x:y", 60):
             pass

@@ -1,7 +1,7 @@
 """Extract the meeting `settings` fields syncd checks from Zoom's Meeting API OpenAPI spec.
 
 Usage: python tools/extract_zoom_settings.py SPEC.json [OUTPUT.json]
-(OUTPUT defaults to syncd/zoom_settings.json, which is shipped in the wheel.)
+(OUTPUT defaults to syncd/core/zoom_settings.json, which is shipped in the wheel.)
 
 Why: Zoom silently ignores a `settings` field it does not know, so syncd checks
 `[zoom.settings]` against Zoom's published schema when it reads its config. The spec is
@@ -13,7 +13,7 @@ several megabytes and not ours to ship; this keeps the few facts syncd needs:
 * `update`: the names the update body's settings (PATCH /meetings/{meetingId}) accept.
 
 It fails, rather than guess, when the spec uses a keyword on a plain field that the checker in
-syncd/zoom_settings.py does not know, or when create and update disagree about such a field:
+syncd/core/zoom_settings.py does not know, or when create and update disagree about such a field:
 then that checker needs extending first.
 """
 
@@ -30,7 +30,7 @@ CHECKED = frozenset({"type", "enum", "maxLength", "maxItems", "items", "deprecat
 """Keywords syncd's checker enforces; a plain field using any other one stops the script."""
 IGNORED = frozenset({"description", "example", "default", "extensions"})
 """Documentation only: nothing to check."""
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "syncd" / "zoom_settings.json"
+DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "syncd" / "core" / "zoom_settings.json"
 
 Json = dict[str, Any]
 
@@ -71,7 +71,7 @@ def cut(name: str, field: Json) -> Json:
 
 
 def extract(spec: Json) -> Json:
-    """What syncd/zoom_settings.json holds, derived from the spec."""
+    """What syncd/core/zoom_settings.json holds, derived from the spec."""
     create = settings_schema(spec, *CREATE)
     update = settings_schema(spec, *UPDATE)
     for name in sorted(create.keys() & update.keys()):

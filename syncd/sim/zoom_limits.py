@@ -13,8 +13,8 @@ import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from syncd.core.zoom_schedule import UTC_FORMAT
 from syncd.sim.server import ApiError, TokenBucket
-from syncd.zoom_schedule import UTC_FORMAT
 
 DAILY_LIMIT_MESSAGE = (
     "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests "

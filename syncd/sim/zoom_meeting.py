@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syncd.core.zoom_schedule import UTC_FORMAT, occurrence_starts, parse_utc
+from syncd.core.zoom_zones import zoom_zones
 from syncd.sim.server import ApiError
 from syncd.sim.zoom_recurrence import as_int, normalize, recurrence_errors
-from syncd.zoom_schedule import UTC_FORMAT, occurrence_starts, parse_utc
-from syncd.zoom_zones import zoom_zones
 
 INSTANT, SCHEDULED, RECURRING_NO_FIXED_TIME, RECURRING_FIXED_TIME = 1, 2, 3, 8
 MEETING_TYPES = (INSTANT, SCHEDULED, RECURRING_NO_FIXED_TIME, RECURRING_FIXED_TIME)

@@ -1,5 +1,5 @@
 """Zoom's recurrence object (meeting type 8): validation and defaults; the expansion is
-`syncd.zoom_schedule`'s, under its default reading.
+`syncd.core.zoom_schedule`'s, under its default reading.
 
 Limits come from Zoom's published spec: repeat_interval up to 90 days, 12 weeks or
 3 months; end_times up to 60 (Zoom's web docs say 50); end_times and end_date_time exclusive.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncd.zoom_schedule import (
+from syncd.core.zoom_schedule import (
     MAX_INTERVAL,
     MAX_OCCURRENCES,
     MONTHLY,

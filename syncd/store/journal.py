@@ -2,7 +2,7 @@
 
 The writes are fenced: given an owner, they take effect only while that owner still holds the
 calendar's lease, so a syncd that was paused past its lease cannot overwrite the work of the
-one that took over. `syncd.journal.JournalWriter` binds the owner and the clock.
+one that took over. `syncd.engine.journal.JournalWriter` binds the owner and the clock.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Executable
 
-from syncd.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
+from syncd.core.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
 from syncd.store.base import LeaseLost, StoreBase, StoreError, rowcount
 from syncd.store.calendars import ensure_calendar_row
 from syncd.store.models import CalendarRow, LinkRow

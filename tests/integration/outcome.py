@@ -9,8 +9,8 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
-from syncd.description import BEGIN_MARKER, find_block, remove_block
-from syncd.domain import reference_for
+from syncd.core.description import BEGIN_MARKER, find_block, remove_block
+from syncd.core.domain import reference_for
 from tests.conftest import CALENDAR
 from tests.integration.test_lifecycle import TEXT
 

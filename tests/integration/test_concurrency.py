@@ -8,7 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from syncd import status
+from syncd.commands import status
 from tests.conftest import CALENDAR, when
 
 
@@ -68,7 +68,7 @@ def test_a_killed_local_syncds_lease_is_taken_over_at_once(make_app):
     import subprocess
     import sys
 
-    from syncd.lease import CalendarLease, is_dead_local_owner, owner_name
+    from syncd.engine.lease import CalendarLease, is_dead_local_owner, owner_name
 
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -147,7 +147,7 @@ def test_a_syncd_that_lost_its_lease_writes_nothing_more(
 def test_a_lease_released_while_another_syncd_lost_the_race_is_no_crash(make_app):
     """Three daemons on one database: one loses the race for the lease, and the holder
     releases it before the loser reads who holds it (a TypeError formatting None, once)."""
-    from syncd.lease import CalendarBusy, CalendarLease
+    from syncd.engine.lease import CalendarBusy, CalendarLease
     from syncd.store import Store
 
     class ReleasedInBetween(Store):

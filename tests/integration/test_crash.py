@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from syncd.description import find_block
+from syncd.core.description import find_block
 from tests.conftest import CALENDAR, child_log, when
 from tests.integration.command import toml_for
 

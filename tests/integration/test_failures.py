@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from syncd.description import find_block, remove_block
-from syncd.domain import LinkState
-from syncd.retry import RetryPolicy
+from syncd.adapters.retry import RetryPolicy
+from syncd.core.description import find_block, remove_block
+from syncd.core.domain import LinkState
 from syncd.sim.server import Fault
 from tests.conftest import CALENDAR, when
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from syncd.timing import zoom_utc
+from syncd.core.timing import zoom_utc
 from tests.conftest import CALENDAR
 from tests.integration.outcome import Outcome, outcome
 from tests.integration.test_crash import kill_when, sync_process

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from syncd.description import BEGIN_MARKER, find_block, remove_block
-from syncd.domain import MEETING_ID_PROPERTY
+from syncd.core.description import BEGIN_MARKER, find_block, remove_block
+from syncd.core.domain import MEETING_ID_PROPERTY
 from tests.conftest import CALENDAR, when
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from syncd.adapters.google_calendar import load_credentials
 from syncd.config import ConfigError
-from syncd.google_calendar import load_credentials
 from tests.conftest import CALENDAR, when
 
 

@@ -17,8 +17,8 @@ from alembic import command
 from sqlalchemy import create_engine
 
 from syncd.config import ConfigError
-from syncd.description import BEGIN_MARKER, find_block, plain_text, remove_block
-from syncd.domain import MEETING_ID_PROPERTY, LinkState, reference_for
+from syncd.core.description import BEGIN_MARKER, find_block, plain_text, remove_block
+from syncd.core.domain import MEETING_ID_PROPERTY, LinkState, reference_for
 from syncd.sim.zoom import OWNER_EMAIL
 from syncd.store.migrate import _alembic_config, current_revision
 from tests.conftest import CALENDAR, when

@@ -3,9 +3,9 @@ fix), `syncd retry` puts it back; meanwhile the calendar user reads why in the e
 
 from __future__ import annotations
 
-from syncd import status
-from syncd.description import find_block, find_note, remove_block
-from syncd.domain import LinkState
+from syncd.commands import status
+from syncd.core.description import find_block, find_note, remove_block
+from syncd.core.domain import LinkState
 from tests.conftest import CALENDAR, when
 from tests.integration.test_lifecycle import TEXT, assert_linked, link_of, put, with_sync, with_zoom
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import httpx
 
-from syncd.description import find_block
-from syncd.domain import LinkState, reference_for
+from syncd.core.description import find_block
+from syncd.core.domain import LinkState, reference_for
 from tests.conftest import CALENDAR
 from tests.integration.test_lifecycle import TEXT, link_of, put, synced
 from tests.integration.test_store_faults import database_files

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from syncd import status
-from syncd.description import find_block, remove_block
-from syncd.domain import MeetingType
+from syncd.commands import status
+from syncd.core.description import find_block, remove_block
+from syncd.core.domain import MeetingType
 from tests.conftest import CALENDAR
 from tests.integration.test_lifecycle import TEXT, assert_linked, link_of, synced, zoom_writes
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
-from syncd.status import schema
+from syncd.commands.status import schema
 from tests.conftest import CALENDAR
 from tests.integration.command import toml_for
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from syncd.description import find_block
+from syncd.core.description import find_block
 from syncd.store import StoreError
 from tests.conftest import CALENDAR
 from tests.integration.outcome import Outcome, outcome

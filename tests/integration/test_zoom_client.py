@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncd.domain import MeetingSpec, MeetingType
-from syncd.sim.zoom import OWNER_EMAIL
-from syncd.zoom import (
+from syncd.adapters.zoom import (
     ZoomAuthError,
     ZoomClient,
     ZoomDailyLimit,
@@ -18,6 +16,8 @@ from syncd.zoom import (
     ZoomRejected,
     ZoomUnavailable,
 )
+from syncd.core.domain import MeetingSpec, MeetingType
+from syncd.sim.zoom import OWNER_EMAIL
 from tests.conftest import FAST_RETRY
 
 SPEC = MeetingSpec(

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from syncd.description import (
+from syncd.core.description import (
     BEGIN_MARKER,
     END_MARKER,
     BlockInfo,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from syncd.domain import Link, LinkState
-from syncd.meeting_steps import duplicates
+from syncd.core.domain import Link, LinkState
+from syncd.engine.meeting_steps import duplicates
 
 
 def link(reference: str, meeting_id: int | None, replaced: int | None = None) -> Link:

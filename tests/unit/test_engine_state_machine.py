@@ -51,9 +51,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from syncd.calendar_pass import Audit, DeleteGuard
-from syncd.description import BEGIN_MARKER, find_block, plain_text, remove_block
-from syncd.domain import (
+from syncd.adapters.google_calendar import GoogleUnavailable
+from syncd.adapters.zoom import ZoomDailyLimit, ZoomUnavailable
+from syncd.core.description import BEGIN_MARKER, find_block, plain_text, remove_block
+from syncd.core.domain import (
     MEETING_ID_PROPERTY,
     Event,
     EventTime,
@@ -62,11 +63,10 @@ from syncd.domain import (
     MeetingSpec,
     MeetingType,
 )
-from syncd.engine import Engine, EngineOptions
-from syncd.google_calendar import GoogleUnavailable
-from syncd.meeting_spec import Settings
-from syncd.report import CalendarReport
-from syncd.zoom import ZoomDailyLimit, ZoomUnavailable
+from syncd.core.meeting_spec import Settings
+from syncd.engine.calendar_pass import Audit, DeleteGuard
+from syncd.engine.engine import Engine, EngineOptions
+from syncd.engine.report import CalendarReport
 from tests.fakes import Crash, FakeCalendar, FakeClock, FakeZoom, Tripwire, ZoomRecord, memory_store
 
 CAL = "team@example.com"

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.description import BlockInfo, insert_block, remove_block
-from syncd.google_calendar import MalformedEvent, parse_event
-from syncd.meeting_spec import Context, Settings
-from syncd.planner import plan
+from syncd.adapters.google_calendar import MalformedEvent, parse_event
+from syncd.core.description import BlockInfo, insert_block, remove_block
+from syncd.core.meeting_spec import Context, Settings
+from syncd.core.planner import plan
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 INFO = BlockInfo("https://zoom.us/j/12345678901?pwd=x", 12345678901, "abc")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncd.domain import Event, EventTime, MeetingSpec, MeetingType
-from syncd.google_calendar import Conflict, EventGone, GoogleUnavailable, SyncTokenExpired
-from syncd.zoom import MEETING_NOT_FOUND, ZoomNotFound, ZoomRejected, ZoomUnavailable
+from syncd.adapters.google_calendar import Conflict, EventGone, GoogleUnavailable, SyncTokenExpired
+from syncd.adapters.zoom import MEETING_NOT_FOUND, ZoomNotFound, ZoomRejected, ZoomUnavailable
+from syncd.core.domain import Event, EventTime, MeetingSpec, MeetingType
 from tests.fakes import Crash, FakeCalendar, FakeZoom, Tripwire, memory_store
 
 CAL = "cal@example.com"

@@ -3,8 +3,8 @@ import logging
 
 import pytest
 
-from syncd.logs import setup_logging
-from syncd.steps import about
+from syncd.engine.steps import about
+from syncd.service.logs import setup_logging
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def test_json_lines_carry_the_action_and_its_ids(restore_logging, capsys, monkey
         "JOURNAL_STREAM", raising=False
     )
     setup_logging("info", "json")
-    logging.getLogger("syncd.meeting_steps").info(
+    logging.getLogger("syncd.engine.meeting_steps").info(
         "event %s: created Zoom meeting %s",
         "primary/e1",
         42,
@@ -35,7 +35,7 @@ def test_json_lines_carry_the_action_and_its_ids(restore_logging, capsys, monkey
     assert record.pop("time").endswith("+00:00")
     assert record == {
         "level": "INFO",
-        "logger": "syncd.meeting_steps",
+        "logger": "syncd.engine.meeting_steps",
         "message": "event primary/e1: created Zoom meeting 42",
         "action": "created",
         "calendar_id": "primary",

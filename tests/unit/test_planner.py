@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncd.actions import (
+from syncd.core.actions import (
     Adopt,
     Create,
     Delete,
@@ -21,8 +21,8 @@ from syncd.actions import (
     Update,
     WriteBack,
 )
-from syncd.description import BlockInfo, insert_block
-from syncd.domain import (
+from syncd.core.description import BlockInfo, insert_block
+from syncd.core.domain import (
     MEETING_ID_PROPERTY,
     Event,
     EventTime,
@@ -31,8 +31,8 @@ from syncd.domain import (
     MeetingType,
     reference_for,
 )
-from syncd.meeting_spec import AGENDA_LIMIT, TOPIC_LIMIT, Context, Settings, meeting_spec
-from syncd.planner import TABLE, EventState, LinkKind, event_state, link_kind, plan
+from syncd.core.meeting_spec import AGENDA_LIMIT, TOPIC_LIMIT, Context, Settings, meeting_spec
+from syncd.core.planner import TABLE, EventState, LinkKind, event_state, link_kind, plan
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 CTX = Context(Settings(), "UTC", NOW)

@@ -1,5 +1,5 @@
-from syncd.rate_limits import RateLimiter
-from syncd.zoom import LIGHT, MEDIUM, category
+from syncd.adapters.rate_limits import RateLimiter
+from syncd.adapters.zoom import LIGHT, MEDIUM, category
 
 
 class FakeTime:

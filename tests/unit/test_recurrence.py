@@ -1,4 +1,4 @@
-"""A Google series as Zoom's recurrence (`syncd.recurrence.translate`).
+"""A Google series as Zoom's recurrence (`syncd.core.recurrence.translate`).
 
 Every exact translation is checked against the truth computed here, independently of syncd:
 python-dateutil expands the RRULE in the event's zone, the EXDATEs are removed by hand, and
@@ -20,17 +20,17 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from syncd.domain import Event, EventTime, MeetingType, OccurrenceChange
-from syncd.recurrence import ExactSeries, NoFixedTime, translate
-from syncd.timing import AllDayPolicy, meeting_time, zoom_utc
-from syncd.zoom_schedule import (
+from syncd.core.domain import Event, EventTime, MeetingType, OccurrenceChange
+from syncd.core.recurrence import ExactSeries, NoFixedTime, translate
+from syncd.core.timing import AllDayPolicy, meeting_time, zoom_utc
+from syncd.core.zoom_schedule import (
     MAX_INTERVAL,
     MONTHLY_WEEKS,
     READINGS,
     occurrence_id,
     occurrence_starts,
 )
-from syncd.zoom_zones import zoom_zone
+from syncd.core.zoom_zones import zoom_zone
 
 
 def at(zone: str, *fields: int) -> datetime:

@@ -1,4 +1,4 @@
-from syncd.status import render
+from syncd.commands.status import render
 
 
 def report(lease: dict | None, queued: list[dict]) -> dict:

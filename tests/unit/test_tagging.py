@@ -1,8 +1,8 @@
 import pytest
 
-from syncd.description import BlockInfo, insert_block
-from syncd.domain import Event
-from syncd.tagging import is_tagged, strip_tag
+from syncd.core.description import BlockInfo, insert_block
+from syncd.core.domain import Event
+from syncd.core.tagging import is_tagged, strip_tag
 
 
 @pytest.mark.parametrize(

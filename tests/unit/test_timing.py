@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from syncd.domain import Event, EventTime, MeetingType
-from syncd.timing import AllDayPolicy, duration_minutes, has_ended, meeting_time
+from syncd.core.domain import Event, EventTime, MeetingType
+from syncd.core.timing import AllDayPolicy, duration_minutes, has_ended, meeting_time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

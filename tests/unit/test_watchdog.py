@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from syncd.watchdog import Heartbeat, ping_interval
+from syncd.service.watchdog import Heartbeat, ping_interval
 
 
 def test_pings_at_half_the_watchdog_interval():

@@ -6,10 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syncd.domain import REMOVED, MeetingSpec, MeetingType, OccurrenceChange
-from syncd.recurrence import ExactSeries, translate
-from syncd.zoom_body import occurrence_changes
-from syncd.zoom_schedule import READINGS, from_next, next_start, occurrence_id, occurrence_starts
+from syncd.adapters.zoom_body import occurrence_changes
+from syncd.core.domain import REMOVED, MeetingSpec, MeetingType, OccurrenceChange
+from syncd.core.recurrence import ExactSeries, translate
+from syncd.core.zoom_schedule import (
+    READINGS,
+    from_next,
+    next_start,
+    occurrence_id,
+    occurrence_starts,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST = datetime(2027, 2, 1, 10, 0, tzinfo=BERLIN)  # a Monday

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
 from syncd.config import ConfigError, load_config
-from syncd.zoom_settings import (
+from syncd.core.zoom_settings import (
     CREATE_ONLY,
     CREATE_SCHEMAS,
     SETTABLE,
@@ -31,7 +31,7 @@ from syncd.zoom_settings import (
 from tests.schemas import ZOOM_SPEC_PATH, SchemaViolation, validate_zoom_request
 
 ROOT = Path(__file__).parents[2]
-SHIPPED = ROOT / "syncd" / "zoom_settings.json"
+SHIPPED = ROOT / "syncd" / "core" / "zoom_settings.json"
 
 GOOD = {
     "waiting_room": False,

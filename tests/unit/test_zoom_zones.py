@@ -1,4 +1,4 @@
-"""The zone Zoom is sent for an event's IANA zone (`syncd.zoom_zones`)."""
+"""The zone Zoom is sent for an event's IANA zone (`syncd.core.zoom_zones`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncd.zoom_zones import ZoneChoice, zoom_zone, zoom_zones
+from syncd.core.zoom_zones import ZoneChoice, zoom_zone, zoom_zones
 
 ALIASES = {
     "Asia/Chungking": "Asia/Shanghai",

@@ -1,0 +1,1 @@
+"""The command line: `syncd run`, `sync`, `status`, `check`, `retry`, `db` and `demo`."""
