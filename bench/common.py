@@ -10,14 +10,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from syncd.config import (
-    Config,
-    GoogleSection,
-    SyncSection,
-    ZoomCredentials,
-    ZoomRateLimits,
-    ZoomSection,
-)
+from syncd.adapters.zoom import ZoomCredentials
+from syncd.config import Config, GoogleSection, SyncSection, ZoomRateLimits, ZoomSection
 
 ZONE = "Europe/Berlin"
 

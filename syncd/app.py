@@ -6,16 +6,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.adapters.google_calendar import PAGE_SIZE, QUOTA, GoogleCalendar, load_credentials
+from google.auth.credentials import Credentials
+
+from syncd.adapters.google_calendar import (
+    PAGE_SIZE,
+    QUOTA,
+    CredentialsFileError,
+    GoogleCalendar,
+    load_credentials,
+)
 from syncd.adapters.rate_limits import RateLimiter
 from syncd.adapters.retry import RetryPolicy
-from syncd.adapters.zoom import LIGHT, MEDIUM, ZoomClient
-from syncd.config import Config, ConfigError, ZoomCredentials
+from syncd.adapters.zoom import LIGHT, MEDIUM, ZoomClient, ZoomCredentials
+from syncd.config import Config, ConfigError
 from syncd.core.meeting_spec import Settings
 from syncd.engine.calendar_pass import Audit, DeleteGuard
 from syncd.engine.engine import Engine, EngineOptions, ProgressCallback
 from syncd.engine.report import PassReport
-from syncd.store import Store, StoreMissing
+from syncd.store import DatabaseUrlError, Store, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
 
 
@@ -59,12 +67,32 @@ def engine_options(
     )
 
 
+def google_credentials(config: Config) -> Credentials:
+    """The credentials `[google] credentials_file` holds; a file that cannot be used is a
+    config error."""
+    try:
+        return load_credentials(config.google.credentials_path, config.google.subject)
+    except CredentialsFileError as exc:
+        raise ConfigError([f"google.credentials_file: {exc}"]) from None
+
+
+def open_store(config: Config, *, create: bool = True) -> Store:
+    """The store `[sync] database_url` names; a URL SQLAlchemy cannot use is a config error."""
+    try:
+        return Store.open(
+            config.sync.database_url,
+            create=create,
+            busy_seconds=config.sync.database_busy_seconds,
+        )
+    except DatabaseUrlError as exc:
+        raise ConfigError([f"sync.database_url: {exc}"]) from None
+
+
 def google_client(
     config: Config, *, retry: RetryPolicy | None = None, page_size: int = PAGE_SIZE
 ) -> GoogleCalendar:
-    credentials = load_credentials(config.google.credentials_path, config.google.subject)
     return GoogleCalendar(
-        credentials,
+        google_credentials(config),
         api_endpoint=config.google.api_endpoint,
         timeout=config.google.timeout_seconds,
         send_updates=config.google.send_updates,
@@ -92,7 +120,7 @@ def _dry_run_store(config: Config) -> Store:
     """The real journal if there is one, as it is (a preview migrates nothing); before the
     first pass, an empty throwaway one, so a preview creates no database file."""
     try:
-        store = Store.open(config.sync.database_url, create=False)
+        store = open_store(config, create=False)
     except StoreMissing:
         store = None
     if store is not None:
@@ -136,9 +164,7 @@ class App:
         if dry_run:
             store = _dry_run_store(config)
         else:
-            store = Store.open(
-                config.sync.database_url, busy_seconds=config.sync.database_busy_seconds
-            )
+            store = open_store(config)
             upgrade(store.engine)
         zoom = zoom_client(config, credentials, retry=retry)
         engine = Engine(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from syncd.adapters.zoom import ZoomCredentials
 from syncd.core.timing import AllDayPolicy
 from syncd.core.zoom_settings import find_problems
 
@@ -138,13 +138,6 @@ class Config(_Section):
     google: GoogleSection = GoogleSection()
     zoom: ZoomSection = ZoomSection()
     metrics: MetricsSection = MetricsSection()
-
-
-@dataclass(frozen=True)
-class ZoomCredentials:
-    account_id: str
-    client_id: str
-    client_secret: SecretStr
 
 
 def load_config(path: Path) -> Config:

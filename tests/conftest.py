@@ -22,15 +22,9 @@ from google.auth.credentials import CredentialsWithRegionalAccessBoundary
 from pydantic import SecretStr
 
 from syncd.adapters.retry import RetryPolicy
+from syncd.adapters.zoom import ZoomCredentials
 from syncd.app import App
-from syncd.config import (
-    Config,
-    GoogleSection,
-    SyncSection,
-    ZoomCredentials,
-    ZoomRateLimits,
-    ZoomSection,
-)
+from syncd.config import Config, GoogleSection, SyncSection, ZoomRateLimits, ZoomSection
 from syncd.sim.google import GoogleCalendarSim
 from syncd.sim.issued import all_issued
 from syncd.sim.zoom import ZoomSim

@@ -19,16 +19,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from syncd.adapters.google_calendar import CalendarGone, Conflict, EventGone, SyncTokenExpired
-from syncd.adapters.zoom import (
-    MEETING_NOT_FOUND,
-    USER_NOT_FOUND,
+from syncd.adapters.zoom_body import create_body
+from syncd.core.domain import ChangePage, Event, Meeting, MeetingSpec
+from syncd.core.errors import (
+    CalendarGone,
+    Conflict,
+    EventGone,
+    HostUnknown,
+    MeetingNotFound,
+    SyncTokenExpired,
     ZoomNotFound,
     ZoomRejected,
     ZoomUnavailable,
 )
-from syncd.adapters.zoom_body import create_body
-from syncd.core.domain import ChangePage, Event, Meeting, MeetingSpec
 from syncd.store import Store
 
 LIST_AGENDA_LENGTH = 250
@@ -309,11 +312,9 @@ class ZoomRecord:
         return Meeting(**{name: value for name, value in shown.items() if name in known})
 
 
-def _not_found(meeting_id: int) -> ZoomNotFound:
-    return ZoomNotFound(
-        f"Zoom: meeting {meeting_id}: HTTP 404 code 3001: Meeting does not exist",
-        status=404,
-        code=MEETING_NOT_FOUND,
+def _not_found(meeting_id: int) -> MeetingNotFound:
+    return MeetingNotFound(
+        f"Zoom: meeting {meeting_id}: HTTP 404 code 3001: Meeting does not exist", status=404
     )
 
 
@@ -485,10 +486,8 @@ class FakeZoom:
         """The e-mail of user "me" or of a user named by e-mail."""
         email = self.owner if user == "me" else user.lower()
         if email not in self.users:
-            raise ZoomNotFound(
-                f"Zoom: user {user}: HTTP 404 code 1001: User does not exist",
-                status=404,
-                code=USER_NOT_FOUND,
+            raise HostUnknown(
+                f"Zoom: user {user}: HTTP 404 code 1001: User does not exist", status=404
             )
         return email
 

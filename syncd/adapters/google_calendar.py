@@ -28,9 +28,19 @@ from googleapiclient.errors import HttpError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from syncd.adapters.rate_limits import RateLimiter
-from syncd.adapters.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
-from syncd.config import ConfigError
+from syncd.adapters.retry import RetryPolicy, call_with_retries, parse_retry_after
 from syncd.core.domain import ChangePage, Event, EventTime
+from syncd.core.errors import (
+    CalendarGone,
+    Conflict,
+    EventGone,
+    GoogleAuthError,
+    GoogleError,
+    GoogleRefused,
+    GoogleUnavailable,
+    MalformedEvent,
+    SyncTokenExpired,
+)
 from syncd.service.metrics import count_request
 
 log = logging.getLogger(__name__)
@@ -41,46 +51,13 @@ PAGE_SIZE = 2500
 T = TypeVar("T")
 
 
-class GoogleError(Exception):
-    """A Google Calendar request failed."""
-
-
-class GoogleAuthError(GoogleError):
-    """Google refused the credentials."""
-
-
-class CalendarGone(GoogleError):
-    """The calendar does not exist or is no longer shared with syncd."""
-
-
-class EventGone(GoogleError):
-    """The event does not exist."""
-
-
-class SyncTokenExpired(GoogleError):
-    """Google wants a full listing (410 fullSyncRequired / updatedMinTooLongAgo)."""
-
-
-class MalformedEvent(GoogleError):
-    """An event that does not have the shape Google documents: reported and skipped."""
-
-
-class GoogleRefused(GoogleError):
-    """Google refused the request itself (400, or 403 other than a rate limit): retrying
-    will not help."""
-
-
-class Conflict(GoogleError):
-    """The event changed since it was read (412 on If-Match)."""
-
-
-class GoogleUnavailable(GoogleError, TransientError):
-    """5xx, 429, a rate-limit 403 or a network failure: worth trying again later."""
-
-
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
 QUOTA = "calendar"
 """The rate limiter's name for Google's per-user quota: every request counts against it."""
+
+
+class CredentialsFileError(ValueError):
+    """A credentials file that cannot be read or used; the message names the file."""
 
 
 def load_credentials(path: Path, subject: str = "") -> Credentials:
@@ -88,11 +65,9 @@ def load_credentials(path: Path, subject: str = "") -> Credentials:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(
-            [f"google.credentials_file: cannot read {path}: {exc.strerror}"]
-        ) from None
+        raise CredentialsFileError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError:
-        raise ConfigError([f"google.credentials_file: {path} is not JSON"]) from None
+        raise CredentialsFileError(f"{path} is not JSON") from None
     kind = info.get("type") if isinstance(info, dict) else None
     try:
         if kind == "service_account":
@@ -110,12 +85,8 @@ def load_credentials(path: Path, subject: str = "") -> Credentials:
                 scopes=[SCOPE],
             )
     except (KeyError, ValueError) as exc:
-        raise ConfigError(
-            [f"google.credentials_file: {path}: missing or bad field {exc}"]
-        ) from None
-    raise ConfigError(
-        [f"google.credentials_file: {path}: type must be service_account or authorized_user"]
-    )
+        raise CredentialsFileError(f"{path}: missing or bad field {exc}") from None
+    raise CredentialsFileError(f"{path}: type must be service_account or authorized_user")
 
 
 class _Wire(BaseModel):

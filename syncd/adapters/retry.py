@@ -11,19 +11,9 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from syncd.core.errors import TransientError
+
 T = TypeVar("T")
-
-
-class TransientError(Exception):
-    """A failure worth trying again, possibly after `retry_after` seconds."""
-
-    def __init__(
-        self, message: str, retry_after: float | None = None, *, retry_safe: bool = True
-    ) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.retry_safe = retry_safe
-        """False when the request may have taken effect and repeating it could do it twice."""
 
 
 @dataclass(frozen=True)

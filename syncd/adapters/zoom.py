@@ -15,12 +15,22 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import SecretStr
 
 from syncd.adapters.rate_limits import RateLimiter
-from syncd.adapters.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
+from syncd.adapters.retry import RetryPolicy, call_with_retries, parse_retry_after
 from syncd.adapters.zoom_body import create_body
-from syncd.config import ZoomCredentials
 from syncd.core.domain import REFERENCE_PREFIX, Meeting, MeetingSpec
+from syncd.core.errors import (
+    HostUnknown,
+    MeetingNotFound,
+    ZoomAuthError,
+    ZoomDailyLimit,
+    ZoomError,
+    ZoomNotFound,
+    ZoomRejected,
+    ZoomUnavailable,
+)
 from syncd.service.metrics import count_request
 
 log = logging.getLogger(__name__)
@@ -45,49 +55,13 @@ REQUIRED_SCOPES = (
 )
 
 
-class ZoomError(Exception):
-    """A Zoom request failed. `code` is Zoom's own error code when it gave one."""
+@dataclass(frozen=True)
+class ZoomCredentials:
+    """A Server-to-Server OAuth app's credentials; the secret never shows in a repr or log."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-class ZoomAuthError(ZoomError):
-    """Zoom refused the app credentials or the token."""
-
-
-class ZoomNotFound(ZoomError):
-    """The meeting (or user) does not exist."""
-
-
-class ZoomRejected(ZoomError):
-    """Zoom refused the request itself (validation, permissions): retrying will not help."""
-
-
-class ZoomDailyLimit(ZoomError):
-    """The host's daily create/update allowance is spent until `retry_at` (00:00 UTC)."""
-
-    def __init__(self, message: str, retry_at: datetime) -> None:
-        super().__init__(message, status=429)
-        self.retry_at = retry_at
-
-
-class ZoomUnavailable(ZoomError, TransientError):
-    """429, 5xx or a network failure: worth trying again later."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: int | None = None,
-        retry_after: float | None = None,
-        retry_safe: bool = True,
-    ) -> None:
-        ZoomError.__init__(self, message, status=status, code=code)
-        TransientError.__init__(self, message, retry_after, retry_safe=retry_safe)
+    account_id: str
+    client_id: str
+    client_secret: SecretStr
 
 
 def next_utc_midnight(now: datetime) -> datetime:
@@ -121,6 +95,11 @@ def _error_fields(response: httpx.Response) -> tuple[int | None, str]:
     message = data.get("message") or data.get("reason") or data.get("error") or ""
     return (code if isinstance(code, int) else None), str(message)
 
+
+_NOT_FOUND: dict[int | None, type[ZoomNotFound]] = {
+    MEETING_NOT_FOUND: MeetingNotFound,
+    USER_NOT_FOUND: HostUnknown,
+}
 
 LIGHT, MEDIUM = "light", "medium"
 
@@ -158,7 +137,7 @@ def _translate(response: httpx.Response, what: str, *, retry_safe: bool) -> Zoom
     if status == 401:
         return ZoomAuthError(detail, status=status, code=code)
     if status == 404:
-        return ZoomNotFound(detail, status=status, code=code)
+        return _NOT_FOUND.get(code, ZoomNotFound)(detail, status=status, code=code)
     return ZoomRejected(detail, status=status, code=code)
 
 

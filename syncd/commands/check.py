@@ -13,19 +13,23 @@ from pathlib import Path
 
 import google.oauth2.service_account
 
-from syncd.adapters.google_calendar import (
+from syncd.adapters.google_calendar import GoogleCalendar
+from syncd.adapters.retry import RetryPolicy
+from syncd.adapters.zoom import ZoomClient, ZoomCredentials
+from syncd.app import google_client, google_credentials, open_store, zoom_client
+from syncd.config import Config, ConfigError
+from syncd.core.errors import (
     CalendarGone,
     GoogleAuthError,
-    GoogleCalendar,
     GoogleError,
     GoogleUnavailable,
-    load_credentials,
+    StoreError,
+    ZoomAuthError,
+    ZoomError,
+    ZoomNotFound,
+    ZoomUnavailable,
 )
-from syncd.adapters.retry import RetryPolicy
-from syncd.adapters.zoom import ZoomAuthError, ZoomClient, ZoomError, ZoomNotFound, ZoomUnavailable
-from syncd.app import google_client, zoom_client
-from syncd.config import Config, ConfigError, ZoomCredentials
-from syncd.store import Store, StoreError, StoreMissing
+from syncd.store import StoreMissing
 from syncd.store.base import sqlite_file
 from syncd.store.migrate import current_revision, head_revision, known_revision
 
@@ -102,7 +106,7 @@ def summary(findings: Iterable[Finding]) -> str | None:
 def check_database(config: Config) -> Iterator[Finding]:
     url = config.sync.database_url
     try:
-        store = Store.open(url, create=False)
+        store = open_store(config, create=False)
     except StoreMissing:
         yield _database_to_create(sqlite_file(url))
         return
@@ -152,7 +156,7 @@ def _database_to_create(path: Path | None) -> Finding:
 def check_google(config: Config) -> Iterator[Finding]:
     path = config.google.credentials_path
     try:
-        credentials = load_credentials(path, config.google.subject)
+        credentials = google_credentials(config)
     except ConfigError as exc:
         yield Finding("google", "; ".join(exc.problems), GOOGLE_CREDENTIALS_FIX)
         return

@@ -16,14 +16,13 @@ from typing import Any
 
 import click
 
-from syncd.adapters.google_calendar import GoogleError
-from syncd.adapters.zoom import ZoomError
-from syncd.app import App
+from syncd.app import App, open_store
 from syncd.config import DEFAULT_PATH, Config, ConfigError, load_config, resolve_zoom_credentials
+from syncd.core.errors import GoogleError, StoreError, ZoomError
 from syncd.engine.engine import ProgressCallback
 from syncd.engine.report import PassReport
 from syncd.service.logs import setup_logging
-from syncd.store import Store, StoreError, StoreMissing
+from syncd.store import Store, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
 
 EXIT_OK, EXIT_FAILURES, EXIT_CONFIG, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -193,7 +192,7 @@ def run(ctx: click.Context) -> None:
 @contextmanager
 def _current_store(config: Config) -> Iterator[Store]:
     """The store, for a command that reads or edits it but does not migrate it."""
-    store = Store.open(config.sync.database_url, create=False)
+    store = open_store(config, create=False)
     try:
         revision = current_revision(store.engine)
         if revision is None:
@@ -270,7 +269,7 @@ def db_upgrade(ctx: click.Context) -> None:
     """Migrate the database to the newest schema (the daemon also does this at start)."""
     config = _load(ctx)
     with reported():
-        store = Store.open(config.sync.database_url)
+        store = open_store(config)
         try:
             upgrade(store.engine)
             click.echo(f"database at revision {current_revision(store.engine)}")

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import click
 from pydantic import SecretStr
 
+from syncd.adapters.zoom import ZoomCredentials
 from syncd.app import App
-from syncd.config import Config, GoogleSection, SyncSection, ZoomCredentials, ZoomSection
+from syncd.config import Config, GoogleSection, SyncSection, ZoomSection
 from syncd.core.description import find_block
 from syncd.engine.report import PassReport
 from syncd.sim.google import GoogleCalendarSim

@@ -13,9 +13,9 @@ from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.core.domain import Link, MeetingType
+from syncd.core.domain import CalendarState, Link, MeetingType
 from syncd.core.zoom_schedule import next_start
-from syncd.store import CalendarState, Store
+from syncd.store import Store
 
 VERSION = 1
 

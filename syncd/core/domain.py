@@ -198,3 +198,20 @@ class ChangePage:
     events: list[Event]
     time_zone: str | None
     next_sync_token: str | None
+
+
+@dataclass(frozen=True)
+class CalendarState:
+    """A watched calendar as the store keeps it: its sync token, last pass and lease."""
+
+    id: str
+    sync_token: str | None = None
+    time_zone: str | None = None
+    last_pass_started_at: datetime | None = None
+    last_pass_finished_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    settings_fingerprint: str | None = None
+    recovering_until: datetime | None = None

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from syncd.core.domain import ChangePage, Event, Link, Meeting, MeetingSpec
-from syncd.store.calendars import CalendarState
+from syncd.core.domain import CalendarState, ChangePage, Event, Link, Meeting, MeetingSpec
 
 
 class CalendarPort(Protocol):

@@ -12,23 +12,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from syncd.adapters.google_calendar import (
+from syncd.core.actions import Plan
+from syncd.core.domain import CalendarState, Event, Link, LinkState, reference_for
+from syncd.core.errors import (
     EventGone,
     GoogleAuthError,
     GoogleError,
     GoogleUnavailable,
+    LeaseLost,
     MalformedEvent,
     SyncTokenExpired,
 )
-from syncd.core.actions import Plan
-from syncd.core.domain import Event, Link, LinkState, reference_for
 from syncd.core.meeting_spec import Context, possible_hosts, resolve_host, settings_fingerprint
 from syncd.core.planner import needs_instances, plan
 from syncd.core.ports import CalendarPort, JournalPort
 from syncd.engine.journal import PassBook
 from syncd.engine.report import CalendarReport
 from syncd.engine.steps import Recall, Unmet
-from syncd.store import CalendarState, LeaseLost
 
 log = logging.getLogger(__name__)
 

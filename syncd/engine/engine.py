@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from syncd.adapters.zoom import ZoomAuthError, ZoomError
+from syncd.core.errors import ZoomAuthError, ZoomError
 from syncd.core.meeting_spec import Context, Settings
 from syncd.core.ports import CalendarPort, MeetingsPort, StorePort
 from syncd.engine.calendar_pass import Audit, CalendarPass, DeleteGuard, PassSettings, PlanRunner

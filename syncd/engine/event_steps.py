@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from syncd.adapters.google_calendar import Conflict, GoogleError
 from syncd.core.description import BlockInfo, find_block, insert_block, remove_block
 from syncd.core.domain import MEETING_ID_PROPERTY, REPLACED_PROPERTY, Event
+from syncd.core.errors import Conflict, GoogleError
 from syncd.core.ports import CalendarPort
 from syncd.engine.journal import JournalWriter
 from syncd.engine.report import CalendarReport

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from syncd.adapters.google_calendar import GoogleRefused
-from syncd.adapters.zoom import (
-    USER_NOT_FOUND,
+from syncd.core.errors import (
+    GoogleRefused,
+    HostUnknown,
     ZoomAuthError,
     ZoomDailyLimit,
-    ZoomNotFound,
     ZoomRejected,
 )
 
@@ -28,7 +27,7 @@ class Verdict:
 
 
 def verdict(cause: Exception) -> Verdict:
-    if isinstance(cause, ZoomNotFound) and cause.code == USER_NOT_FOUND:
+    if isinstance(cause, HostUnknown):
         return Verdict(True, "the organizer has no Zoom account here")
     if isinstance(cause, ZoomRejected):
         return Verdict(True, "Zoom refused to make the meeting")

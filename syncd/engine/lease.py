@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from types import TracebackType
 
+from syncd.core.errors import LeaseLost, StoreError
 from syncd.core.ports import LeasePort
-from syncd.store import LeaseLost, StoreError
 
 log = logging.getLogger(__name__)
 

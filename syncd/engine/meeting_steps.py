@@ -9,16 +9,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from syncd.adapters.zoom import (
-    MEETING_NOT_FOUND,
-    USER_NOT_FOUND,
-    ZoomAuthError,
-    ZoomDailyLimit,
-    ZoomError,
-    ZoomNotFound,
-    ZoomRejected,
-    ZoomUnavailable,
-)
 from syncd.adapters.zoom_body import occurrence_changes, update_body
 from syncd.core.actions import Reconcile, Rehost, Resolve, Update
 from syncd.core.description import BlockInfo, find_block
@@ -32,6 +22,16 @@ from syncd.core.domain import (
     MeetingType,
     OccurrenceChange,
     reference_for,
+)
+from syncd.core.errors import (
+    HostUnknown,
+    MeetingNotFound,
+    ZoomAuthError,
+    ZoomDailyLimit,
+    ZoomError,
+    ZoomNotFound,
+    ZoomRejected,
+    ZoomUnavailable,
 )
 from syncd.core.ports import MeetingsPort
 from syncd.core.zoom_schedule import from_next
@@ -130,7 +130,7 @@ class MeetingSteps:
             return self._zoom_call(partial(self._zoom.meeting_references, host), host)
         except StepFailed as failure:
             cause = failure.cause
-            if isinstance(cause, ZoomNotFound) and cause.code == USER_NOT_FOUND:
+            if isinstance(cause, HostUnknown):
                 return {}
             raise
 
@@ -539,7 +539,7 @@ def duplicates(
 def _meeting_gone(failure: StepFailed) -> bool:
     """Zoom says the meeting does not exist (404 code 3001), not that something else is
     missing (a user, 1001)."""
-    return isinstance(failure.cause, ZoomNotFound) and failure.cause.code == MEETING_NOT_FOUND
+    return isinstance(failure.cause, MeetingNotFound)
 
 
 def _as_made_from(meeting: Meeting, spec: MeetingSpec) -> MeetingSpec:

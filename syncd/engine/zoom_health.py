@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from syncd.adapters.zoom import ZoomError
+from syncd.core.errors import ZoomError
 
 
 class ZoomHealth:

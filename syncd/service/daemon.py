@@ -18,12 +18,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd.app import App
 from syncd.config import Config, ConfigError, load_config
+from syncd.core.errors import StoreError
 from syncd.engine.engine import ProgressCallback
 from syncd.engine.report import PassReport
 from syncd.service import metrics
 from syncd.service.logs import setup_logging
 from syncd.service.watchdog import Heartbeat, Watchdog, ping_interval
-from syncd.store import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -12,19 +12,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.config import ConfigError
+from syncd.core.errors import LeaseLost, StoreError
 
 
-class StoreError(Exception):
-    """The database cannot be opened or used."""
+class DatabaseUrlError(ValueError):
+    """A database URL SQLAlchemy cannot use (an unknown dialect, no driver)."""
 
 
 class StoreMissing(StoreError):
     """There is no database yet (a SQLite file that does not exist)."""
-
-
-class LeaseLost(StoreError):
-    """Another syncd holds the calendar now: this one must stop writing for it."""
 
 
 def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, object], None]:
@@ -57,7 +53,7 @@ def make_engine(database_url: str, busy_seconds: float = 30.0) -> Engine:
     try:
         engine = create_engine(database_url)
     except (SQLAlchemyError, ValueError, ImportError) as exc:
-        raise ConfigError([f"sync.database_url: {exc}"]) from None
+        raise DatabaseUrlError(str(exc)) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(busy_seconds))
     return engine

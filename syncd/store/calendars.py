@@ -3,13 +3,13 @@ processes from working on one calendar at once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from syncd.core.domain import CalendarState
 from syncd.store.base import StoreBase, rowcount
 from syncd.store.models import CalendarRow, utcnow
 
@@ -32,21 +32,6 @@ def ensure_calendar_row(executor: Session | Connection, calendar_id: str) -> Non
     )
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     executor.execute(insert(CalendarRow).values(id=calendar_id).on_conflict_do_nothing())
-
-
-@dataclass(frozen=True)
-class CalendarState:
-    id: str
-    sync_token: str | None = None
-    time_zone: str | None = None
-    last_pass_started_at: datetime | None = None
-    last_pass_finished_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    lease_owner: str | None = None
-    lease_expires_at: datetime | None = None
-    settings_fingerprint: str | None = None
-    recovering_until: datetime | None = None
 
 
 def _calendar(row: CalendarRow) -> CalendarState:

@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.sql import Executable
 
 from syncd.core.domain import Link, LinkState, Meeting, MeetingSpec, MeetingType, OccurrenceChange
-from syncd.store.base import LeaseLost, StoreBase, StoreError, rowcount
+from syncd.core.errors import LeaseLost, StoreError
+from syncd.store.base import StoreBase, rowcount
 from syncd.store.calendars import ensure_calendar_row
 from syncd.store.models import CalendarRow, LinkRow
 

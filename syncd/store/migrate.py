@@ -14,7 +14,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncd.store.base import StoreError
+from syncd.core.errors import StoreError
 
 
 def script_location() -> str:

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from syncd.adapters.google_calendar import load_credentials
-from syncd.config import ConfigError
+from syncd.adapters.google_calendar import CredentialsFileError, load_credentials
+from syncd.app import google_credentials
+from syncd.config import Config, ConfigError
 from tests.conftest import CALENDAR, when
 
 
@@ -45,10 +46,19 @@ def test_authorized_user_token_uri_is_honoured(google_sim, make_app):
         ('{"type": "authorized_user", "client_id": "x"}', "missing or bad field"),
     ],
 )
-def test_unusable_credentials_file_is_a_config_error(tmp_path, content, problem):
+def test_unusable_credentials_file_is_a_config_error(config, tmp_path, content, problem):
     path = tmp_path / "google.json"
     path.write_text(content)
-    with pytest.raises(ConfigError, match=problem):
+    with pytest.raises(CredentialsFileError, match=problem):
         load_credentials(path)
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(CredentialsFileError, match="cannot read"):
         load_credentials(tmp_path / "absent.json")
+
+    def credentials_file(name: str) -> Config:
+        google = config.google.model_copy(update={"credentials_file": str(tmp_path / name)})
+        return config.model_copy(update={"google": google})
+
+    with pytest.raises(ConfigError, match=rf"^google\.credentials_file: .*{problem}"):
+        google_credentials(credentials_file("google.json"))
+    with pytest.raises(ConfigError, match=r"^google\.credentials_file: cannot read"):
+        google_credentials(credentials_file("absent.json"))

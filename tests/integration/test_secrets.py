@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from syncd.adapters.zoom import ZoomCredentials
 from syncd.app import App
 from syncd.commands import status
-from syncd.config import ZoomCredentials
 from tests.conftest import CALENDAR, FAST_RETRY, when
 
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event
 
 from syncd.core.description import find_block
-from syncd.store import StoreError
+from syncd.core.errors import StoreError
 from tests.conftest import CALENDAR
 from tests.integration.outcome import Outcome, outcome
 from tests.integration.test_lifecycle import TEXT, assert_linked, put, synced, with_sync

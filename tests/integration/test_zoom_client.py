@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncd.adapters.zoom import (
+from syncd.adapters.zoom import ZoomClient
+from syncd.core.domain import MeetingSpec, MeetingType
+from syncd.core.errors import (
+    HostUnknown,
+    MeetingNotFound,
     ZoomAuthError,
-    ZoomClient,
     ZoomDailyLimit,
-    ZoomNotFound,
     ZoomRejected,
     ZoomUnavailable,
 )
-from syncd.core.domain import MeetingSpec, MeetingType
 from syncd.sim.zoom import OWNER_EMAIL
 from tests.conftest import FAST_RETRY
 
@@ -74,9 +75,15 @@ def test_the_repeated_hour_of_a_dst_night_keeps_its_instant(client, zoom_sim):
 
 
 def test_missing_meeting_is_zoom_not_found(client):
-    with pytest.raises(ZoomNotFound) as err:
+    with pytest.raises(MeetingNotFound) as err:
         client.get_meeting(99999999999)
     assert err.value.code == 3001
+
+
+def test_an_unknown_host_is_host_unknown(client):
+    with pytest.raises(HostUnknown) as err:
+        client.create_meeting(MeetingSpec(**{**SPEC.__dict__, "host": "nobody@sim.example"}))
+    assert (err.value.status, err.value.code) == (404, 1001)
 
 
 def test_validation_failure_is_rejected(client, zoom_sim):
@@ -114,7 +121,7 @@ def test_daily_limit_names_the_time_to_resume(client, zoom_sim):
 def test_wrong_credentials_are_an_auth_error(zoom_sim, zoom_credentials):
     from pydantic import SecretStr
 
-    from syncd.config import ZoomCredentials
+    from syncd.adapters.zoom import ZoomCredentials
 
     wrong = ZoomCredentials(
         zoom_credentials.account_id, zoom_credentials.client_id, SecretStr("nope")
@@ -203,7 +210,7 @@ def test_update_with_schedule_for_moves_the_host(client, zoom_sim):
 def test_update_of_a_meeting_deleted_out_of_band_is_not_found(client, zoom_sim):
     meeting = client.create_meeting(SPEC)
     zoom_sim.delete_out_of_band(meeting.id)
-    with pytest.raises(ZoomNotFound) as err:
+    with pytest.raises(MeetingNotFound) as err:
         client.update_meeting(meeting.id, {"topic": "Gone"})
     assert (err.value.status, err.value.code) == (404, 3001)
 

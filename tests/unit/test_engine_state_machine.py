@@ -51,8 +51,6 @@ from hypothesis.stateful import (
     rule,
 )
 
-from syncd.adapters.google_calendar import GoogleUnavailable
-from syncd.adapters.zoom import ZoomDailyLimit, ZoomUnavailable
 from syncd.core.description import BEGIN_MARKER, find_block, plain_text, remove_block
 from syncd.core.domain import (
     MEETING_ID_PROPERTY,
@@ -63,6 +61,7 @@ from syncd.core.domain import (
     MeetingSpec,
     MeetingType,
 )
+from syncd.core.errors import GoogleUnavailable, ZoomDailyLimit, ZoomUnavailable
 from syncd.core.meeting_spec import Settings
 from syncd.engine.calendar_pass import Audit, DeleteGuard
 from syncd.engine.engine import Engine, EngineOptions

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncd.adapters.google_calendar import MalformedEvent, parse_event
+from syncd.adapters.google_calendar import parse_event
 from syncd.core.description import BlockInfo, insert_block, remove_block
+from syncd.core.errors import MalformedEvent
 from syncd.core.meeting_spec import Context, Settings
 from syncd.core.planner import plan
 

@@ -7,9 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncd.adapters.google_calendar import Conflict, EventGone, GoogleUnavailable, SyncTokenExpired
-from syncd.adapters.zoom import MEETING_NOT_FOUND, ZoomNotFound, ZoomRejected, ZoomUnavailable
 from syncd.core.domain import Event, EventTime, MeetingSpec, MeetingType
+from syncd.core.errors import (
+    Conflict,
+    EventGone,
+    GoogleUnavailable,
+    MeetingNotFound,
+    SyncTokenExpired,
+    ZoomNotFound,
+    ZoomRejected,
+    ZoomUnavailable,
+)
 from tests.fakes import Crash, FakeCalendar, FakeZoom, Tripwire, memory_store
 
 CAL = "cal@example.com"
@@ -139,7 +147,7 @@ def test_a_missing_meeting_is_not_found_except_by_delete():
     zoom = FakeZoom()
     with pytest.raises(ZoomNotFound) as not_found:
         zoom.get_meeting(1)
-    assert not_found.value.code == MEETING_NOT_FOUND
+    assert isinstance(not_found.value, MeetingNotFound)
     with pytest.raises(ZoomNotFound):
         zoom.update_meeting(1, {"topic": "x"})
     assert zoom.delete_meeting(1) is False

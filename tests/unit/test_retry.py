@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncd.adapters.retry import RetryPolicy, TransientError, call_with_retries, parse_retry_after
+from syncd.adapters.retry import RetryPolicy, call_with_retries, parse_retry_after
+from syncd.core.errors import TransientError
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
