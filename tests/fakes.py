@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from syncd.adapters.zoom_body import create_body
-from syncd.core.domain import ChangePage, Event, Meeting, MeetingSpec
+from syncd.adapters.zoom_body import create_body, occurrence_body, update_body
+from syncd.core.domain import ChangePage, Event, Meeting, MeetingSpec, OccurrenceChange
 from syncd.core.errors import (
     CalendarGone,
     Conflict,
@@ -32,6 +32,7 @@ from syncd.core.errors import (
     ZoomRejected,
     ZoomUnavailable,
 )
+from syncd.core.meeting_changes import MeetingUpdate
 from syncd.store import Store
 
 LIST_AGENDA_LENGTH = 250
@@ -404,7 +405,10 @@ class FakeZoom:
             "get_meeting", lambda: self._existing(meeting_id).meeting(), meeting_id
         )
 
-    def update_meeting(self, meeting_id: int, body: Mapping[str, Any]) -> None:
+    def update_meeting(self, meeting_id: int, update: MeetingUpdate) -> None:
+        self.patch_meeting(meeting_id, update_body(update))
+
+    def patch_meeting(self, meeting_id: int, body: Mapping[str, Any]) -> None:
         def update() -> None:
             record = self._existing(meeting_id)
             self._apply(record, body)
@@ -418,8 +422,10 @@ class FakeZoom:
         )
 
     def update_occurrence(
-        self, meeting_id: int, occurrence_id: str, body: Mapping[str, Any]
+        self, meeting_id: int, occurrence_id: str, change: OccurrenceChange
     ) -> bool:
+        body = occurrence_body(change)
+
         def update() -> bool:
             record = self._existing(meeting_id)
             if record.occurrences.get(occurrence_id, {}) is None:

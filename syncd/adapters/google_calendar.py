@@ -28,6 +28,7 @@ from googleapiclient.errors import HttpError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from syncd.adapters.rate_limits import RateLimiter
+from syncd.adapters.request_metrics import count_request
 from syncd.adapters.retry import RetryPolicy, call_with_retries, parse_retry_after
 from syncd.core.domain import ChangePage, Event, EventTime
 from syncd.core.errors import (
@@ -41,7 +42,6 @@ from syncd.core.errors import (
     MalformedEvent,
     SyncTokenExpired,
 )
-from syncd.service.metrics import count_request
 
 log = logging.getLogger(__name__)
 

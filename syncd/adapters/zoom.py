@@ -18,9 +18,10 @@ import httpx
 from pydantic import SecretStr
 
 from syncd.adapters.rate_limits import RateLimiter
+from syncd.adapters.request_metrics import count_request
 from syncd.adapters.retry import RetryPolicy, call_with_retries, parse_retry_after
-from syncd.adapters.zoom_body import create_body
-from syncd.core.domain import REFERENCE_PREFIX, Meeting, MeetingSpec
+from syncd.adapters.zoom_body import create_body, occurrence_body, update_body
+from syncd.core.domain import REFERENCE_PREFIX, Meeting, MeetingSpec, OccurrenceChange
 from syncd.core.errors import (
     HostUnknown,
     MeetingNotFound,
@@ -31,7 +32,7 @@ from syncd.core.errors import (
     ZoomRejected,
     ZoomUnavailable,
 )
-from syncd.service.metrics import count_request
+from syncd.core.meeting_changes import MeetingUpdate
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +299,11 @@ class ZoomClient:
         response = self._request("GET", f"meetings/{meeting_id}", f"get meeting {meeting_id}")
         return _meeting(response.json())
 
-    def update_meeting(self, meeting_id: int, body: Mapping[str, Any]) -> None:
+    def update_meeting(self, meeting_id: int, update: MeetingUpdate) -> None:
+        """Send what `update` changes."""
+        self.patch_meeting(meeting_id, update_body(update))
+
+    def patch_meeting(self, meeting_id: int, body: Mapping[str, Any]) -> None:
         """Apply a partial update as given; a PATCH sent twice leaves the same meeting, so it
         is retried like a read."""
         self._request(
@@ -311,7 +316,7 @@ class ZoomClient:
         return self._delete(meeting_id, {}, f"delete meeting {meeting_id}")
 
     def update_occurrence(
-        self, meeting_id: int, occurrence_id: str, body: Mapping[str, Any]
+        self, meeting_id: int, occurrence_id: str, change: OccurrenceChange
     ) -> bool:
         """Move one occurrence of a series (its start_time and duration); False if the
         series does not have it (any more)."""
@@ -321,7 +326,7 @@ class ZoomClient:
                 f"meetings/{meeting_id}",
                 f"update occurrence {occurrence_id} of meeting {meeting_id}",
                 params={"occurrence_id": occurrence_id},
-                json=dict(body),
+                json=occurrence_body(change),
             )
         except ZoomNotFound:
             return False

@@ -7,13 +7,12 @@ event (see docs/design.md, "Actions").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from syncd.core.description import BlockInfo
 from syncd.core.domain import Event, Link, MeetingSpec, OccurrenceChange
+from syncd.core.meeting_changes import MeetingUpdate
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class Update:
     A meeting deleted in Zoom meanwhile is created again."""
 
     meeting_id: int
-    changes: Mapping[str, Any]
+    changes: MeetingUpdate
     spec: MeetingSpec
     reference: str
     occurrences: tuple[tuple[str, OccurrenceChange], ...] = ()
@@ -80,7 +79,7 @@ class Rehost:
     spec: MeetingSpec
     reference: str
     old_host: str
-    changes: Mapping[str, Any] | None
+    changes: MeetingUpdate | None
     """The PATCH that moves the meeting (`schedule_for` and whatever else changed), or None
     when Zoom cannot move it there (to "me", whose e-mail syncd does not know). Where it
     cannot, a new meeting is made first and the old one deleted after (`DropReplaced`)."""
@@ -202,7 +201,8 @@ def describe(action: Action) -> str:
         case Reconcile(meeting_id=meeting_id):
             return f"compare meeting {meeting_id} with the event, update what differs"
         case Update(meeting_id=meeting_id, changes=changes, occurrences=occurrences):
-            what = [*sorted(changes)] + ([f"{len(occurrences)} occurrences"] if occurrences else [])
+            what = sorted(changes.names())
+            what += [f"{len(occurrences)} occurrences"] if occurrences else []
             return f"update meeting {meeting_id} ({', '.join(what)})"
         case Rehost(meeting_id=meeting_id, old_host=old, spec=spec):
             return f"move meeting {meeting_id} from host {old} to {spec.host}"

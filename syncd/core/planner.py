@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
-from syncd.adapters.zoom_body import occurrences_after, update_body
 from syncd.core.actions import (
     Action,
     Adopt,
@@ -37,11 +37,14 @@ from syncd.core.domain import (
     LinkState,
     MeetingSpec,
     MeetingType,
+    OccurrenceChange,
     reference_for,
 )
+from syncd.core.meeting_changes import MeetingUpdate, meeting_update
 from syncd.core.meeting_spec import Context, meeting_spec, resolve_host
 from syncd.core.tagging import is_tagged
 from syncd.core.timing import has_ended, meeting_time
+from syncd.core.zoom_schedule import occurrence_changes
 
 
 class EventState(enum.StrEnum):
@@ -170,17 +173,17 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
     if link.host is not None and not resolve_host(event, ctx).known:
         spec = replace(spec, host=link.host)  # who should host is unknown: leave it be
     if link.host is not None and spec.host.lower() != link.host.lower():
-        changes = update_body(link.made_from, spec, ctx.now)
-        move = {"schedule_for": spec.host} | changes if spec.host != "me" else None
-        occurrences = occurrences_after(link.made_from, spec, changes, ctx.now)
+        changes = meeting_update(link.made_from, spec, ctx.now, schedule_for=spec.host)
+        move = changes if spec.host != "me" else None
+        occurrences = _occurrences_after(link.made_from, spec, changes, ctx.now)
         rehost = Rehost(meeting_id, spec, link.reference, link.host, move, occurrences)
         drop = DropReplaced(meeting_id)  # if Zoom would not move it and a new one was made
         return _plan(event, link, "host changed", rehost, WriteBack(), drop, note=spec.note)
     if link.made_from is None:
         reconcile = Reconcile(meeting_id, spec, link.reference)
         return _plan(event, link, "made from what is unknown", reconcile, WriteBack())
-    changes = update_body(link.made_from, spec, ctx.now)
-    occurrences = occurrences_after(link.made_from, spec, changes, ctx.now)
+    changes = meeting_update(link.made_from, spec, ctx.now)
+    occurrences = _occurrences_after(link.made_from, spec, changes, ctx.now)
     if changes or occurrences:
         update = Update(meeting_id, changes, spec, link.reference, occurrences)
         return _plan(event, link, "event changed", update, WriteBack())
@@ -191,6 +194,14 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
         # queued for a retry that is no longer needed.
         return _plan(event, link, "event shows its meeting", WriteBack(link.block))
     return _plan(event, link, "up to date")
+
+
+def _occurrences_after(
+    old: MeetingSpec | None, new: MeetingSpec, update: MeetingUpdate, now: datetime
+) -> tuple[tuple[str, OccurrenceChange], ...]:
+    """The occurrence changes that follow `update` (which reschedules a series when it
+    changes its schedule)."""
+    return tuple(occurrence_changes(old, new, update.reschedules, now))
 
 
 def drop(event: Event, link: Link | None, ctx: Context) -> Plan:

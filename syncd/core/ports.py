@@ -9,9 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from syncd.core.domain import CalendarState, ChangePage, Event, Link, Meeting, MeetingSpec
+from syncd.core.domain import (
+    CalendarState,
+    ChangePage,
+    Event,
+    Link,
+    Meeting,
+    MeetingSpec,
+    OccurrenceChange,
+)
+from syncd.core.meeting_changes import MeetingUpdate
 
 
 class CalendarPort(Protocol):
@@ -33,12 +42,12 @@ class MeetingsPort(Protocol):
 
     def get_meeting(self, meeting_id: int) -> Meeting: ...
 
-    def update_meeting(self, meeting_id: int, body: Mapping[str, Any]) -> None: ...
+    def update_meeting(self, meeting_id: int, update: MeetingUpdate) -> None: ...
 
     def delete_meeting(self, meeting_id: int) -> bool: ...
 
     def update_occurrence(
-        self, meeting_id: int, occurrence_id: str, body: Mapping[str, Any]
+        self, meeting_id: int, occurrence_id: str, change: OccurrenceChange
     ) -> bool: ...
 
     def delete_occurrence(self, meeting_id: int, occurrence_id: str) -> bool: ...

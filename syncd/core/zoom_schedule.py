@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from syncd.core.domain import MeetingSpec
+from syncd.core.domain import MeetingSpec, MeetingType, OccurrenceChange
 
 DAILY, WEEKLY, MONTHLY = 1, 2, 3
 MAX_INTERVAL = {DAILY: 90, WEEKLY: 12, MONTHLY: 3}
@@ -212,3 +212,36 @@ def _day_in_month(
         return end - timedelta(days=(end.weekday() - weekday) % 7)
     first = date(year, month, 1)
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (week - 1))
+
+
+def occurrence_changes(
+    old: MeetingSpec | None, new: MeetingSpec, rescheduled: bool, now: datetime
+) -> list[tuple[str, OccurrenceChange]]:
+    """The occurrences of a series to delete or move so that Zoom has `new`'s: all of them
+    once Zoom has (re)scheduled the series from its rule, else those that changed since
+    `old`; never one that is over. An occurrence no longer moved goes back to its rule's
+    time and duration. (One no longer removed cannot: Zoom has no way to restore it.)"""
+    if new.type is not MeetingType.RECURRING_FIXED_TIME:
+        return []
+    wanted = dict(new.occurrences)
+    if rescheduled or old is None:
+        changes = list(wanted.items())
+    else:
+        had = dict(old.occurrences)
+        changes = [(key, change) for key, change in wanted.items() if had.get(key) != change]
+        for key, change in had.items():
+            if key not in wanted and not change.removed:
+                changes.append((key, OccurrenceChange(_rule_start(key), new.duration)))
+    return sorted((key, c) for key, c in changes if _ends(key, c, new.duration) > now)
+
+
+def _rule_start(occurrence_id: str) -> str:
+    """An occurrence's own start as its rule has it: Zoom's id is that instant in ms."""
+    return datetime.fromtimestamp(int(occurrence_id) / 1000, tz=UTC).strftime(UTC_FORMAT)
+
+
+def _ends(occurrence_id: str, change: OccurrenceChange, duration: int | None) -> datetime:
+    """When the occurrence is over: the later of its rule's end and its moved end."""
+    starts = [_rule_start(occurrence_id), change.start_time or _rule_start(occurrence_id)]
+    minutes = timedelta(minutes=change.duration or duration or 0)
+    return max(datetime.strptime(s, UTC_FORMAT).replace(tzinfo=UTC) for s in starts) + minutes

@@ -7,9 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from syncd.adapters.zoom_body import occurrence_changes, update_body
 from syncd.core.actions import Reconcile, Rehost, Resolve, Update
 from syncd.core.description import BlockInfo, find_block
 from syncd.core.domain import (
@@ -33,8 +32,9 @@ from syncd.core.errors import (
     ZoomRejected,
     ZoomUnavailable,
 )
+from syncd.core.meeting_changes import MeetingUpdate, meeting_update
 from syncd.core.ports import MeetingsPort
-from syncd.core.zoom_schedule import from_next
+from syncd.core.zoom_schedule import from_next, occurrence_changes
 from syncd.engine.journal import JournalWriter
 from syncd.engine.report import CalendarReport
 from syncd.engine.steps import StepFailed, Unmet, about, where
@@ -323,7 +323,7 @@ class MeetingSteps:
                 where(event),
                 event.summary,
                 action.meeting_id,
-                ", ".join(sorted(action.changes)),
+                ", ".join(sorted(action.changes.names())),
                 extra=about(event.calendar_id, event.id, "updated", action.meeting_id),
             )
         return None
@@ -383,7 +383,7 @@ class MeetingSteps:
                 raise
             return self.create(event, action.spec, action.reference)
         now = self._journal.now()
-        changes = update_body(_as_made_from(meeting, action.spec), action.spec, now)
+        changes = meeting_update(_as_made_from(meeting, action.spec), action.spec, now)
         occurrences = tuple(occurrence_changes(None, action.spec, True, now))
         if not changes and not occurrences:
             self._journal.updated(event.id, action.spec)
@@ -396,14 +396,13 @@ class MeetingSteps:
     ) -> bool:
         if change.removed:
             return self._zoom.delete_occurrence(meeting_id, occurrence)
-        body = {"start_time": change.start_time, "duration": change.duration}
-        return self._zoom.update_occurrence(meeting_id, occurrence, body)
+        return self._zoom.update_occurrence(meeting_id, occurrence, change)
 
     def _apply(
         self,
         event: Event,
         meeting_id: int,
-        changes: Mapping[str, Any],
+        changes: MeetingUpdate,
         spec: MeetingSpec,
         occurrences: Sequence[tuple[str, OccurrenceChange]],
     ) -> None:

@@ -1,6 +1,6 @@
-"""Prometheus metrics, in prometheus_client's default registry: the adapters count every
-HTTP request they send, the daemon records each pass and serves them all when `[metrics]
-listen` is set."""
+"""Prometheus metrics, in prometheus_client's default registry: the daemon records each pass
+and serves them all when `[metrics] listen` is set, the adapters' request counts
+(`syncd.adapters.request_metrics`) included."""
 
 from __future__ import annotations
 
@@ -11,12 +11,6 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from syncd.engine.report import PassReport
 
-API_REQUESTS = Counter(
-    "syncd_api_requests",
-    "HTTP requests sent to Google and Zoom (token requests included), by answer: the HTTP "
-    'status, or "error" when none came (a timeout, a refused connection)',
-    ["api", "status"],
-)
 PASSES = Counter("syncd_passes", "Passes over all calendars, by result", ["result"])
 ACTIONS = Counter(
     "syncd_actions",
@@ -36,10 +30,6 @@ LAST_SUCCESS = Gauge(
     "When a calendar's pass last finished without an error (Unix time)",
     ["calendar"],
 )
-
-
-def count_request(api: str, status: int | None) -> None:
-    API_REQUESTS.labels(api, "error" if status is None else str(status)).inc()
 
 
 def record_pass(report: PassReport, seconds: float, queued: int, parked: int) -> None:

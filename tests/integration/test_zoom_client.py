@@ -179,7 +179,7 @@ def test_token_is_replaced_before_zoom_expires_it(zoom_sim, zoom_credentials):
 def test_update_changes_the_meeting_in_place(client, zoom_sim):
     meeting = client.create_meeting(SPEC)
     before = zoom_sim.meeting(meeting.id)
-    client.update_meeting(
+    client.patch_meeting(
         meeting.id,
         {
             "topic": "Retro",
@@ -203,7 +203,7 @@ def test_update_with_schedule_for_moves_the_host(client, zoom_sim):
     zoom_sim.add_user("ana@sim.example")
     meeting = client.create_meeting(SPEC)
     assert zoom_sim.meeting(meeting.id)["host_email"] == OWNER_EMAIL
-    client.update_meeting(meeting.id, {"schedule_for": "ana@sim.example"})
+    client.patch_meeting(meeting.id, {"schedule_for": "ana@sim.example"})
     assert zoom_sim.meeting(meeting.id)["host_email"] == "ana@sim.example"
 
 
@@ -211,7 +211,7 @@ def test_update_of_a_meeting_deleted_out_of_band_is_not_found(client, zoom_sim):
     meeting = client.create_meeting(SPEC)
     zoom_sim.delete_out_of_band(meeting.id)
     with pytest.raises(MeetingNotFound) as err:
-        client.update_meeting(meeting.id, {"topic": "Gone"})
+        client.patch_meeting(meeting.id, {"topic": "Gone"})
     assert (err.value.status, err.value.code) == (404, 3001)
 
 
@@ -219,7 +219,7 @@ def test_update_of_a_started_meeting_is_rejected(client, zoom_sim):
     meeting = client.create_meeting(SPEC)
     zoom_sim.start_meeting(meeting.id)
     with pytest.raises(ZoomRejected) as err:
-        client.update_meeting(meeting.id, {"topic": "Late"})
+        client.patch_meeting(meeting.id, {"topic": "Late"})
     assert (err.value.status, err.value.code) == (400, 3000)
     assert zoom_sim.count("meetings.update") == 1
 
@@ -227,7 +227,7 @@ def test_update_of_a_started_meeting_is_rejected(client, zoom_sim):
 def test_server_errors_on_update_are_retried(client, zoom_sim):
     meeting = client.create_meeting(SPEC)
     zoom_sim.inject("meetings.update", status=503)
-    client.update_meeting(meeting.id, {"topic": "Retro"})
+    client.patch_meeting(meeting.id, {"topic": "Retro"})
     assert [c.status for c in zoom_sim.calls("meetings.update")] == [503, 204]
     assert zoom_sim.meeting(meeting.id)["topic"] == "Retro"
 

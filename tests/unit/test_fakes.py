@@ -149,17 +149,17 @@ def test_a_missing_meeting_is_not_found_except_by_delete():
         zoom.get_meeting(1)
     assert isinstance(not_found.value, MeetingNotFound)
     with pytest.raises(ZoomNotFound):
-        zoom.update_meeting(1, {"topic": "x"})
+        zoom.patch_meeting(1, {"topic": "x"})
     assert zoom.delete_meeting(1) is False
 
 
 def test_an_update_applies_its_fields_and_schedule_for_moves_the_meeting():
     zoom = FakeZoom(users=("bob@example.com",))
     made = zoom.create_meeting(spec())
-    zoom.update_meeting(made.id, {"topic": "New", "schedule_for": "bob@example.com"})
+    zoom.patch_meeting(made.id, {"topic": "New", "schedule_for": "bob@example.com"})
     assert (zoom.meetings[made.id].topic, zoom.meetings[made.id].host) == ("New", "bob@example.com")
     with pytest.raises(ZoomRejected):
-        zoom.update_meeting(made.id, {"schedule_for": "nobody@example.com"})
+        zoom.patch_meeting(made.id, {"schedule_for": "nobody@example.com"})
 
 
 def test_a_refused_create_makes_nothing():
@@ -184,7 +184,7 @@ def test_an_update_can_find_its_meeting_deleted_just_before():
     made = zoom.create_meeting(spec())
     zoom.delete_before_next_update()
     with pytest.raises(ZoomNotFound):
-        zoom.update_meeting(made.id, {"topic": "x"})
+        zoom.patch_meeting(made.id, {"topic": "x"})
     assert made.id in zoom.deleted_out_of_band
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from syncd.adapters.zoom_body import occurrence_changes
 from syncd.core.domain import REMOVED, MeetingSpec, MeetingType, OccurrenceChange
 from syncd.core.recurrence import ExactSeries, translate
 from syncd.core.zoom_schedule import (
     READINGS,
     from_next,
     next_start,
+    occurrence_changes,
     occurrence_id,
     occurrence_starts,
 )
