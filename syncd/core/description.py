@@ -3,6 +3,11 @@
 The user's text is never changed: syncd appends a block between two plain-text markers, and
 replacing or removing it gives back exactly the text it was added to. Google's HTML editor may
 turn the newlines into `<br>`; the markers survive that, and so does removal.
+
+syncd's block is the last BEGIN marker of the description and the one END marker after it, when
+no marker follows that END (text without markers may: a user's line typed below the block). Any
+other marker, nested, unbalanced or a whole BEGIN..END pair earlier on, is the user's text and
+stays, so `remove_block(insert_block(text, info)) == text` for every text that holds no block.
 """
 
 from __future__ import annotations
@@ -14,14 +19,7 @@ from dataclasses import dataclass
 BEGIN_MARKER = "-- Zoom meeting (added by syncd) --"
 END_MARKER = "-- end of Zoom meeting --"
 
-_LINE_BREAK = r"(?:\n|<br\s*/?>)"
-_BLOCK = re.compile(
-    # Up to the two line breaks insert_block puts before a block, then the innermost
-    # BEGIN..END pair, so a damaged block left by hand never swallows the user's text.
-    rf"{_LINE_BREAK}{{0,2}}{re.escape(BEGIN_MARKER)}"
-    rf"(?:(?!{re.escape(BEGIN_MARKER)}).)*?{re.escape(END_MARKER)}",
-    re.DOTALL,
-)
+_LINE_BREAK_AT_END = re.compile(r"(?:\n|<br\s*/?>)\Z")
 _HTML_TAG = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*)\b[^>]*>|</[a-zA-Z][a-zA-Z0-9]*>")
 _JOIN_LINE = re.compile(r"Join:\s*(\S+)")
 _ID_LINE = re.compile(r"Meeting ID:\s*([\d ]+\d)")
@@ -68,9 +66,33 @@ def render_block(info: BlockInfo | str, *, as_html: bool) -> str:
     return "\n".join(lines)
 
 
+def _block_span(text: str) -> tuple[int, int] | None:
+    """Where syncd's block is, line breaks before it included: the last BEGIN marker, the one
+    END marker after it and no marker after that END (see the module's docstring)."""
+    begin = text.rfind(BEGIN_MARKER)
+    if begin < 0:
+        return None
+    end = text.find(END_MARKER, begin + len(BEGIN_MARKER))
+    if end < 0 or text.find(END_MARKER, end + 1) >= 0:
+        return None
+    start = begin
+    for _ in range(2):  # the two line breaks insert_block puts before a block
+        line_break = _LINE_BREAK_AT_END.search(text, 0, start)
+        if line_break is None:
+            break
+        start = line_break.start()
+    return start, end + len(END_MARKER)
+
+
+def _block_text(text: str) -> str | None:
+    span = _block_span(text)
+    return None if span is None else text[span[0] : span[1]]
+
+
 def remove_block(text: str) -> str:
-    """The description without syncd's block(s) and the line breaks that introduced them."""
-    return _BLOCK.sub("", text)
+    """The description without syncd's block and the line breaks that introduced it."""
+    span = _block_span(text)
+    return text if span is None else text[: span[0]] + text[span[1] :]
 
 
 def insert_block(text: str, info: BlockInfo | str) -> str:
@@ -92,24 +114,24 @@ def plain_text(text: str) -> str:
 
 def has_block(text: str) -> bool:
     """Whether the description holds a block of syncd's (a meeting's or a note's)."""
-    return _BLOCK.search(text) is not None
+    return _block_span(text) is not None
 
 
 def find_note(text: str) -> str | None:
-    """The note of the last block, if that block is a note (no meeting in it)."""
-    blocks = _BLOCK.findall(text)
-    if not blocks or find_block(blocks[-1]) is not None:
+    """The note of syncd's block, if that block is a note (no meeting in it)."""
+    block = _block_text(text)
+    if block is None or find_block(block) is not None:
         return None
-    lines = plain_text(blocks[-1]).splitlines()
+    lines = plain_text(block).splitlines()
     return "\n".join(lines[1:-1]) or None
 
 
 def find_block(text: str) -> BlockInfo | None:
-    """What the last well-formed block in the description says, if there is one."""
-    blocks = _BLOCK.findall(text)
-    if not blocks:
+    """What syncd's block in the description says, if it names a meeting."""
+    block = _block_text(text)
+    if block is None:
         return None
-    plain = plain_text(blocks[-1])
+    plain = plain_text(block)
     join = _JOIN_LINE.search(plain)
     meeting_id = _ID_LINE.search(plain)
     if not join or not meeting_id:
