@@ -82,7 +82,10 @@ GOOGLE_METHODS = {
     "events.get": "calendar.events.get",
     "events.patch": "calendar.events.patch",
     "events.instances": "calendar.events.instances",
+    "directory.users.list": "directory.users.list",
+    "directory.members.list": "directory.members.list",
 }
+"""Simulator routes checked against a discovery document, with their method ids."""
 
 
 @pytest.fixture(autouse=True)
@@ -125,6 +128,8 @@ def _check_zoom_requests(sim: ZoomSim) -> None:
 
 
 def _check_google_requests(sim: GoogleCalendarSim) -> None:
+    """Every Calendar and Directory request the simulator received, against the discovery
+    documents; the Workspace simulator tests run it on their own simulators too."""
     for request in sim.calls():
         method_id = GOOGLE_METHODS.get(request.route)
         if method_id:

@@ -8,6 +8,10 @@ mode: every object schema that lists ``properties`` rejects any other property.
 Public API: ``SchemaViolation``, ``validate_zoom_request``, ``validate_zoom_response``,
 ``zoom_response_schema``, ``validate_google_request``, ``validate_google_resource``.
 
+Google methods are named by their discovery id: "calendar.events.patch" is checked against the
+Calendar v3 document, "directory.users.list" against the Admin SDK's directory_v1 one (both as
+googleapiclient bundles them).
+
 Deliberate deviations from the letter of the published documents (spec bugs):
 
 * Zoom ``recurrence.weekly_days`` has ``enum: ["1".."7"]`` although its description asks for a
@@ -41,9 +45,11 @@ from jsonschema.exceptions import ValidationError
 # The operations syncd uses, cut from Zoom's published document by tools/cut_zoom_spec.py.
 ZOOM_SPEC_PATH = Path(__file__).parent / "reference" / "zoom-meeting-api.openapi.json"
 ZOOM_BASE_URL = "https://api.zoom.us/v2"
-GOOGLE_DISCOVERY_PATH = (
-    Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "calendar.v3.json"
-)
+GOOGLE_DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+GOOGLE_DISCOVERY_PATH = GOOGLE_DOCUMENTS / "calendar.v3.json"
+DIRECTORY_DISCOVERY_PATH = GOOGLE_DOCUMENTS / "admin.directory_v1.json"
+GOOGLE_APIS = {"calendar": GOOGLE_DISCOVERY_PATH, "directory": DIRECTORY_DISCOVERY_PATH}
+"""Discovery documents by the first part of their method ids."""
 
 Json = dict[str, Any]
 Query = Mapping[str, str | list[str]]
@@ -475,9 +481,16 @@ def validate_zoom_response(method: str, path: str, status: int, body: object) ->
 
 
 @functools.cache
-def _google_discovery() -> Json:
-    with GOOGLE_DISCOVERY_PATH.open(encoding="utf-8") as handle:
+def _google_discovery(api: str = "calendar") -> Json:
+    with GOOGLE_APIS[api].open(encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def _api_of(method_id: str) -> str:
+    api = method_id.partition(".")[0]
+    if api not in GOOGLE_APIS:
+        raise KeyError(f"no discovery document for {method_id!r} (known: {', '.join(GOOGLE_APIS)})")
+    return api
 
 
 def _number(value: object) -> int | float:
@@ -486,17 +499,19 @@ def _number(value: object) -> int | float:
     return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
 
 
-def _convert_discovery(node: Json, *, nullable: bool, seen: tuple[str, ...] = ()) -> Json:
+def _convert_discovery(
+    node: Json, *, nullable: bool, api: str = "calendar", seen: tuple[str, ...] = ()
+) -> Json:
     """Discovery schema -> strict JSON Schema 2020-12, with $ref (a schema name) inlined."""
     if "$ref" in node:
         name = node["$ref"]
         if name in seen:
             raise ValueError(f"recursive $ref {name!r} is not supported")
-        target = _google_discovery()["schemas"][name]
-        return _convert_discovery(target, nullable=nullable, seen=(*seen, name))
+        target = _google_discovery(api)["schemas"][name]
+        return _convert_discovery(target, nullable=nullable, api=api, seen=(*seen, name))
 
     def convert(sub: Json) -> Json:
-        schema = _convert_discovery(sub, nullable=nullable, seen=seen)
+        schema = _convert_discovery(sub, nullable=nullable, api=api, seen=seen)
         if nullable:
             _make_nullable(schema)
         return schema
@@ -511,7 +526,7 @@ def _convert_discovery(node: Json, *, nullable: bool, seen: tuple[str, ...] = ()
         if key in node:
             out[key] = _number(node[key])
     if "items" in node:
-        out["items"] = _convert_discovery(node["items"], nullable=nullable, seen=seen)
+        out["items"] = _convert_discovery(node["items"], nullable=nullable, api=api, seen=seen)
     if "properties" in node:
         out["properties"] = {name: convert(sub) for name, sub in node["properties"].items()}
         out["additionalProperties"] = False
@@ -521,10 +536,10 @@ def _convert_discovery(node: Json, *, nullable: bool, seen: tuple[str, ...] = ()
 
 
 @functools.cache
-def _google_schema(schema_name: str, nullable: bool) -> Json:
-    if schema_name not in _google_discovery()["schemas"]:
-        raise KeyError(f"calendar v3 discovery has no schema {schema_name!r}")
-    return _convert_discovery({"$ref": schema_name}, nullable=nullable)
+def _google_schema(schema_name: str, nullable: bool, api: str = "calendar") -> Json:
+    if schema_name not in _google_discovery(api)["schemas"]:
+        raise KeyError(f"{api} discovery has no schema {schema_name!r}")
+    return _convert_discovery({"$ref": schema_name}, nullable=nullable, api=api)
 
 
 def _find_method(resource: Json, method_id: str) -> Json | None:
@@ -540,33 +555,36 @@ def _find_method(resource: Json, method_id: str) -> Json | None:
 
 @functools.cache
 def _google_method(method_id: str) -> Json:
-    method = _find_method(_google_discovery(), method_id)
+    api = _api_of(method_id)
+    method = _find_method(_google_discovery(api), method_id)
     if method is None:
-        raise KeyError(f"calendar v3 discovery has no method {method_id!r}")
+        raise KeyError(f"{api} discovery has no method {method_id!r}")
     return method
 
 
-def _discovery_parameter_schema(param: Json) -> Json:
-    schema = _convert_discovery(param, nullable=False)
+def _discovery_parameter_schema(param: Json, api: str) -> Json:
+    schema = _convert_discovery(param, nullable=False, api=api)
     return {"type": "array", "items": schema} if param.get("repeated") else schema
 
 
 @functools.cache
 def _google_query_schemas(method_id: str) -> dict[str, Json]:
     """Query parameters of the method plus the API-wide ones (alt, fields, key, ...)."""
+    api = _api_of(method_id)
     params = {
-        **_google_discovery().get("parameters", {}),
+        **_google_discovery(api).get("parameters", {}),
         **_google_method(method_id)["parameters"],
     }
     return {
-        name: _discovery_parameter_schema(param)
+        name: _discovery_parameter_schema(param, api)
         for name, param in params.items()
         if param.get("location") == "query"
     }
 
 
 def validate_google_request(method_id: str, body: dict | None, query: Query | None = None) -> None:
-    """Check a Calendar request (e.g. "calendar.events.patch") against the discovery document.
+    """Check a Calendar or Directory request (e.g. "calendar.events.patch",
+    "directory.users.list") against its discovery document.
 
     Body fields are checked strictly (unknown property fails; PATCH bodies may use null to
     clear a field). Query names must be declared by the method or API-wide; values are parsed
@@ -574,7 +592,8 @@ def validate_google_request(method_id: str, body: dict | None, query: Query | No
     """
     method = _google_method(method_id)
     subject = f"Google {method_id}"
-    params = {**_google_discovery().get("parameters", {}), **method["parameters"]}
+    api = _api_of(method_id)
+    params = {**_google_discovery(api).get("parameters", {}), **method["parameters"]}
     required = [n for n, p in params.items() if p.get("location") == "query" and p.get("required")]
     problems = _parameter_problems(
         query or {}, _google_query_schemas(method_id), required, "query", GOOGLE_FORMATS
@@ -585,12 +604,13 @@ def validate_google_request(method_id: str, body: dict | None, query: Query | No
     elif request is not None and body is None:
         problems.append(f"body: {method_id} requires a {request['$ref']} body")
     elif request is not None:
-        schema = _google_schema(request["$ref"], method["httpMethod"] == "PATCH")
+        schema = _google_schema(request["$ref"], method["httpMethod"] == "PATCH", api)
         problems += _schema_problems(schema, body, "body", GOOGLE_FORMATS)
     _raise_if(subject, problems)
 
 
-def validate_google_resource(schema_name: str, body: dict) -> None:
-    """Check a (simulated) Calendar resource, e.g. "Event" or "Events", strictly."""
-    problems = _schema_problems(_google_schema(schema_name, False), body, "body", GOOGLE_FORMATS)
-    _raise_if(f"Google {schema_name}", problems)
+def validate_google_resource(schema_name: str, body: dict, api: str = "calendar") -> None:
+    """Check a (simulated) resource strictly: a Calendar one, e.g. "Event" or "Events", or
+    with `api="directory"` an Admin SDK Directory one, e.g. "Users" or "Members"."""
+    schema = _google_schema(schema_name, False, api)
+    _raise_if(f"Google {schema_name}", _schema_problems(schema, body, "body", GOOGLE_FORMATS))

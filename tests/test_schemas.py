@@ -284,6 +284,50 @@ def test_google_unknown_method_raises_key_error():
         validate_google_request("calendar.events.upsert", None)
 
 
+# --------------------------------------------------------------------------- Directory requests
+
+
+def test_directory_users_list_query_passes():
+    query = {
+        "customer": "my_customer",
+        "query": "orgUnitPath='/Sales' isSuspended=false",
+        "maxResults": "500",
+        "pageToken": "abc",
+        "orderBy": "email",
+        "alt": "json",
+    }
+    validate_google_request("directory.users.list", None, query)
+
+
+def test_directory_unknown_query_param_fails():
+    query = {"customer": "my_customer", "orgUnitPath": "/Sales"}
+    message = violation(validate_google_request, "directory.users.list", None, query)
+    assert "query.orgUnitPath: unknown parameter" in message
+    message = violation(
+        validate_google_request, "directory.members.list", None, {"includeDerived": "true"}
+    )
+    assert "query.includeDerived: unknown parameter" in message
+    assert "did you mean 'includeDerivedMembership'" in message
+
+
+def test_directory_query_types_and_bounds_are_checked():
+    query = {"customer": "my_customer", "maxResults": "501", "viewType": "public"}
+    message = violation(validate_google_request, "directory.users.list", None, query)
+    assert "query.maxResults: 501 is greater than the maximum of 500" in message
+    assert "query.viewType: 'public' is not one of" in message
+    query = {"includeDerivedMembership": "yes", "maxResults": "0"}
+    message = violation(validate_google_request, "directory.members.list", None, query)
+    assert "query.includeDerivedMembership: 'yes' is not 'true' or 'false'" in message
+    assert "query.maxResults: 0 is less than the minimum of 1" in message
+
+
+def test_unknown_google_api_raises_key_error():
+    with pytest.raises(KeyError, match=r"gmail\.users\.list"):
+        validate_google_request("gmail.users.list", None)
+    with pytest.raises(KeyError, match=r"directory\.users\.upsert"):
+        validate_google_request("directory.users.upsert", None)
+
+
 # --------------------------------------------------------------------------- Google resources
 
 
@@ -306,3 +350,21 @@ def test_google_resource_unknown_field_and_null_fail():
     assert "body.items[0].colour: unknown field" in message
     message = violation(validate_google_resource, "Event", {"description": None})
     assert "body.description: None is not of type 'string'" in message
+
+
+def test_directory_resources_conform_strictly():
+    member = {
+        "kind": "admin#directory#member",
+        "id": "1",
+        "email": "a@example.com",
+        "role": "MEMBER",
+        "type": "USER",
+        "status": "ACTIVE",
+    }
+    validate_google_resource(
+        "Members", {"kind": "admin#directory#members", "members": [member]}, "directory"
+    )
+    users = {"users": [{"primaryEmail": "a@example.com", "orgUnit": "/"}]}
+    message = violation(validate_google_resource, "Users", users, "directory")
+    assert "body.users[0].orgUnit: unknown field" in message
+    assert "did you mean 'orgUnitPath'" in message

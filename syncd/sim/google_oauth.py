@@ -3,6 +3,10 @@
 Two grants, as google-auth uses them: `refresh_token` (authorized-user credentials) and
 `urn:ietf:params:oauth:grant-type:jwt-bearer` (service accounts, RS256 assertion signed with
 the key from `service_account_info()`, optionally with `sub` for domain-wide delegation).
+
+Every token remembers whom it acts as (its identity) and its scopes: the authorized user, the
+service account itself (its e-mail), or the delegated user, whom `delegate` (set by the
+simulator) checks against the Workspace.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +33,8 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # google-auth always puts Google's own token endpoint in `aud`, whatever `token_uri` says.
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 DEFAULT_SCOPE = "https://www.googleapis.com/auth/calendar.events"
+AUTHORIZED_USER = "authorized-user"
+"""The identity of refresh-token (authorized-user) tokens unless the simulator names one."""
 _MAX_ASSERTION_LIFETIME = 3600
 _CLOCK_SKEW = 300
 
@@ -39,7 +47,20 @@ def _private_key() -> RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _oauth_error(status: int, error: str, description: str) -> ApiError:
+@dataclass(frozen=True)
+class Grant:
+    """What an access token was issued for."""
+
+    identity: str
+    scopes: frozenset[str]
+
+
+Delegate = Callable[[str, frozenset[str]], str]
+"""Checks a `sub` with the scopes asked for (raising the token endpoint's error); returns the
+identity the token acts as."""
+
+
+def oauth_error(status: int, error: str, description: str) -> ApiError:
     return ApiError(status, {"error": error, "error_description": description})
 
 
@@ -55,6 +76,9 @@ class TokenIssuer:
         self.grants: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
+        self._grants: dict[str, Grant] = {}
+        self.authorized_user = AUTHORIZED_USER
+        self.delegate: Delegate | None = None
         self._client_id = f"{secrets.randbelow(10**12)}-sim.apps.googleusercontent.com"
         self._client_secret = issued("GOCSPX-" + secrets.token_urlsafe(21))
         self._refresh_token = issued("1//" + secrets.token_urlsafe(60))
@@ -95,38 +119,45 @@ class TokenIssuer:
         grant_type = form.get("grant_type", "")
         if grant_type == "refresh_token":
             scope = self._check_refresh(form)
-            return self._issue(grant_type, None, scope) | {"scope": scope}
+            token = self._issue(grant_type, None, scope, self.authorized_user)
+            return token | {"scope": scope}
         if grant_type == JWT_BEARER:
             claims = self._check_assertion(form.get("assertion", ""), token_uri)
-            return self._issue(grant_type, claims.get("sub"), claims["scope"])
-        raise _oauth_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
+            subject, scope = claims.get("sub"), claims["scope"]
+            identity = self._client_email
+            if subject:
+                identity = (
+                    subject if self.delegate is None else self.delegate(subject, _scopes(scope))
+                )
+            return self._issue(grant_type, subject, scope, identity)
+        raise oauth_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
 
     def _check_refresh(self, form: dict[str, str]) -> str:
         client = (form.get("client_id"), form.get("client_secret"))
         if client != (self._client_id, self._client_secret):
-            raise _oauth_error(401, "invalid_client", "Unauthorized")
+            raise oauth_error(401, "invalid_client", "Unauthorized")
         if form.get("refresh_token") != self._refresh_token:
-            raise _oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
+            raise oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
         return form.get("scope") or DEFAULT_SCOPE
 
     def _check_assertion(self, assertion: str, token_uri: str) -> dict[str, Any]:
         claims = self._verified_claims(assertion)
         now = time.time()
         if claims.get("iss") != self._client_email:
-            raise _oauth_error(400, "invalid_grant", "Invalid email or User ID")
+            raise oauth_error(400, "invalid_grant", "Invalid email or User ID")
         if claims.get("aud") not in (token_uri, GOOGLE_TOKEN_URI):
-            raise _oauth_error(400, "invalid_grant", "Invalid JWT: Failed audience check.")
+            raise oauth_error(400, "invalid_grant", "Invalid JWT: Failed audience check.")
         iat, exp = claims.get("iat", 0), claims.get("exp", 0)
         fresh = iat <= now + _CLOCK_SKEW and exp > now - _CLOCK_SKEW
         if not fresh or exp - iat > _MAX_ASSERTION_LIFETIME:
-            raise _oauth_error(
+            raise oauth_error(
                 400,
                 "invalid_grant",
                 "Invalid JWT: Token must be a short-lived token (60 minutes) and in a "
                 "reasonable timeframe. Check your iat and exp values in the JWT claim.",
             )
         if not claims.get("scope"):
-            raise _oauth_error(
+            raise oauth_error(
                 400, "invalid_scope", "Invalid OAuth scope or ID token audience provided."
             )
         return claims
@@ -143,7 +174,7 @@ class TokenIssuer:
             claims = json.loads(_b64decode(claims_b64))
             signature = _b64decode(signature_b64)
         except (ValueError, binascii.Error):
-            raise _oauth_error(400, "invalid_grant", "Invalid JWT.") from None
+            raise oauth_error(400, "invalid_grant", "Invalid JWT.") from None
         try:
             if header.get("alg") != "RS256":
                 raise InvalidSignature
@@ -151,13 +182,16 @@ class TokenIssuer:
             public_key = _private_key().public_key()
             public_key.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
-            raise _oauth_error(400, "invalid_grant", "Invalid JWT Signature.") from None
+            raise oauth_error(400, "invalid_grant", "Invalid JWT Signature.") from None
         return claims
 
-    def _issue(self, grant_type: str, subject: str | None, scope: str) -> dict[str, Any]:
+    def _issue(
+        self, grant_type: str, subject: str | None, scope: str, identity: str
+    ) -> dict[str, Any]:
         token = issued("ya29.sim-" + secrets.token_urlsafe(32))
         with self._lock:
             self._expiry[token] = time.monotonic() + self.token_lifetime
+            self._grants[token] = Grant(identity, _scopes(scope))
             self.grants.append({"grant_type": grant_type, "sub": subject, "scope": scope})
         return {"access_token": token, "expires_in": self.token_lifetime, "token_type": "Bearer"}
 
@@ -166,8 +200,8 @@ class TokenIssuer:
         with self._lock:
             self._expiry = dict.fromkeys(self._expiry, 0.0)
 
-    def check(self, authorization: str | None) -> None:
-        """Raise Google's 401 unless the header carries a live token issued here."""
+    def check(self, authorization: str | None) -> Grant:
+        """The token's grant; Google's 401 unless the header carries a live token issued here."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise _unauthenticated(
@@ -175,10 +209,23 @@ class TokenIssuer:
             )
         with self._lock:
             live = self._expiry.get(token, 0.0) > time.monotonic()
-        if not live:
+            grant = self._grants.get(token)
+        if not live or grant is None:
             raise _unauthenticated(
                 "had invalid authentication credentials", "authError", "Invalid Credentials"
             )
+        return grant
+
+    def identity(self, authorization: str | None) -> str | None:
+        """Whom the bearer token in this header acts as, expired or not; None if not ours."""
+        _, _, token = (authorization or "").partition(" ")
+        with self._lock:
+            grant = self._grants.get(token)
+        return None if grant is None else grant.identity
+
+
+def _scopes(scope: str) -> frozenset[str]:
+    return frozenset(scope.split())
 
 
 def _unauthenticated(problem: str, reason: str, detail: str) -> GoogleError:
