@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from google.auth.credentials import Credentials
 
-from syncd.adapters.google_calendar import (
-    PAGE_SIZE,
-    QUOTA,
+from syncd.adapters.google_auth import (
     CredentialsFileError,
-    GoogleCalendar,
+    Identities,
+    can_delegate,
+    client_id,
     load_credentials,
 )
+from syncd.adapters.google_calendar import PAGE_SIZE, GoogleCalendar
+from syncd.adapters.google_directory import GoogleDirectory
+from syncd.adapters.quota import SlidingWindowQuota
 from syncd.adapters.rate_limits import RateLimiter
 from syncd.adapters.retry import RetryPolicy
 from syncd.adapters.zoom import LIGHT, MEDIUM, ZoomClient, ZoomCredentials
 from syncd.config import Config, ConfigError
+from syncd.core.directory import DirectoryScope
 from syncd.core.meeting_spec import Settings
 from syncd.engine.calendar_pass import Audit, DeleteGuard
 from syncd.engine.engine import Engine, EngineOptions, ProgressCallback
 from syncd.engine.report import PassReport
+from syncd.engine.watch_list import Discovery, WatchList
 from syncd.store import DatabaseUrlError, Store, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
 
@@ -68,12 +73,28 @@ def engine_options(
 
 
 def google_credentials(config: Config) -> Credentials:
-    """The credentials `[google] credentials_file` holds; a file that cannot be used is a
-    config error."""
+    """The credentials `[google] credentials_file` holds; a file that cannot be used, or one
+    that cannot act as the calendars' owners when asked to, is a config error."""
     try:
-        return load_credentials(config.google.credentials_path, config.google.subject)
+        credentials = load_credentials(config.google.credentials_path)
     except CredentialsFileError as exc:
         raise ConfigError([f"google.credentials_file: {exc}"]) from None
+    if config.google.act_as == "owner" and not can_delegate(credentials):
+        raise ConfigError(
+            [
+                'google.act_as: "owner" needs a service account\'s key with domain-wide '
+                f"delegation, and {config.google.credentials_path} holds a user's credentials"
+            ]
+        )
+    return credentials
+
+
+def google_identities(config: Config) -> Identities:
+    return Identities(
+        google_credentials(config),
+        owner=config.google.act_as == "owner",
+        subject=config.google.subject,
+    )
 
 
 def open_store(config: Config, *, create: bool = True) -> Store:
@@ -89,17 +110,49 @@ def open_store(config: Config, *, create: bool = True) -> Store:
 
 
 def google_client(
-    config: Config, *, retry: RetryPolicy | None = None, page_size: int = PAGE_SIZE
+    config: Config,
+    *,
+    retry: RetryPolicy | None = None,
+    page_size: int = PAGE_SIZE,
+    quota_window: float = 60.0,
 ) -> GoogleCalendar:
+    """The Calendar client; `quota_window` is Google's (a minute), shorter only in tests."""
     return GoogleCalendar(
-        google_credentials(config),
+        google_identities(config),
         api_endpoint=config.google.api_endpoint,
         timeout=config.google.timeout_seconds,
         send_updates=config.google.send_updates,
         retry=retry,
         page_size=page_size,
-        limiter=RateLimiter({QUOTA: config.google.requests_per_minute / 60}),
+        quota=SlidingWindowQuota(
+            config.google.requests_per_minute * quota_window / 60,
+            config.google.project_requests_per_minute * quota_window / 60,
+            window=quota_window,
+        ),
     )
+
+
+def discovery(config: Config, *, retry: RetryPolicy | None = None) -> Discovery | None:
+    """The Workspace directory `[google.directory]` describes, if any."""
+    directory = config.google.directory
+    if directory is None:
+        return None
+    client = GoogleDirectory(
+        google_credentials(config),
+        directory.admin,
+        client_id=client_id(config.google.credentials_path),
+        group=directory.group,
+        api_endpoint=directory.api_endpoint,
+        timeout=config.google.timeout_seconds,
+        retry=retry,
+    )
+    scope = DirectoryScope(
+        customer=directory.customer,
+        domain=directory.domain,
+        group=directory.group,
+        org_unit=directory.org_unit,
+    )
+    return Discovery(client, scope, timedelta(minutes=directory.refresh_minutes))
 
 
 def zoom_client(
@@ -145,6 +198,7 @@ class App:
     store: Store
     zoom: ZoomClient
     engine: Engine
+    watch_list: WatchList
 
     @classmethod
     def build(
@@ -158,9 +212,10 @@ class App:
         retry: RetryPolicy | None = None,
         page_size: int = PAGE_SIZE,
         clock: Callable[[], datetime] | None = None,
+        quota_window: float = 60.0,
     ) -> App:
         """Everything a pass needs; the database is migrated first (never in a dry run)."""
-        google = google_client(config, retry=retry, page_size=page_size)
+        google = google_client(config, retry=retry, page_size=page_size, quota_window=quota_window)
         if dry_run:
             store = _dry_run_store(config)
         else:
@@ -175,10 +230,17 @@ class App:
             on_progress=on_progress,
             clock=clock,
         )
-        return cls(config, store, zoom, engine)
+        watch_list = WatchList(
+            config.google.calendars,
+            store=None if dry_run else store,
+            discovery=discovery(config, retry=retry),
+            clock=clock or (lambda: datetime.now(UTC)),
+        )
+        return cls(config, store, zoom, engine, watch_list)
 
     def run_pass(self) -> PassReport:
-        return self.engine.run_pass(self.config.google.calendars)
+        """A pass over the watched calendars; the directory is read first when it is due."""
+        return self.engine.run_pass(self.watch_list.calendars())
 
     def close(self) -> None:
         self.zoom.close()

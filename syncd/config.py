@@ -6,9 +6,17 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from syncd.adapters.zoom import ZoomCredentials
@@ -18,6 +26,7 @@ from syncd.core.zoom_settings import find_problems
 DEFAULT_PATH = Path("/etc/syncd/config.toml")
 ZOOM_SECRET_NAMES = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 ZOOM_SETTING_ERROR = "zoom_setting"
+CROSS_FIELD_ERROR = "cross_field"
 
 
 class ConfigError(Exception):
@@ -66,15 +75,69 @@ class SyncSection(_Section):
     audit_days: Annotated[float, Field(ge=0)] = 0.0
 
 
+def _cross_field(field: str, problem: str) -> PydanticCustomError:
+    """A problem a model validator finds, reported at `field` of the section."""
+    return PydanticCustomError(CROSS_FIELD_ERROR, "{problem}", {"field": field, "problem": problem})
+
+
+class DirectorySection(_Section):
+    """[google.directory]: watch every in-scope user's primary calendar, found in the
+    Workspace's directory (Admin SDK) as `admin`."""
+
+    admin: NonEmpty
+    customer: NonEmpty = "my_customer"
+    domain: str = ""
+    """Only this domain's users; empty: the whole customer's."""
+    group: str = ""
+    """Only members of this group, directly or through nested groups."""
+    org_unit: str = ""
+    """Only users in this organizational unit or below it, e.g. "/Sales"."""
+    refresh_minutes: Annotated[float, Field(gt=0)] = 60.0
+    api_endpoint: str = ""
+
+    @field_validator("org_unit")
+    @classmethod
+    def _a_path(cls, org_unit: str) -> str:
+        if org_unit and not org_unit.startswith("/"):
+            raise ValueError('expected a path from the top, such as "/Sales"')
+        return org_unit
+
+
 class GoogleSection(_Section):
     credentials_file: NonEmpty = "/etc/syncd/google.json"
     subject: str = ""
-    calendars: list[NonEmpty] = Field(default_factory=lambda: ["primary"], min_length=1)
+    act_as: Literal["credentials", "owner"] = "credentials"
+    """"owner": each user's calendar read and written as that user (domain-wide delegation)."""
+    calendars: list[NonEmpty] = Field(default_factory=lambda: ["primary"])
+    """The calendars watched besides the directory's: by default "primary", or none with a
+    directory."""
     api_endpoint: str = ""
     send_updates: Literal["none", "all", "externalOnly"] = "none"
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
-    requests_per_minute: Annotated[float, Field(gt=0)] = 600.0
-    """Google's quota per user (syncd's one credential) per minute, shared by the workers."""
+    requests_per_minute: Annotated[float, Field(ge=1)] = 600.0
+    """Google's quota per identity per minute, shared by the workers."""
+    project_requests_per_minute: Annotated[float, Field(ge=1)] = 10_000.0
+    """Google's quota per project per minute: every identity's requests together."""
+    directory: DirectorySection | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_default_calendar_with_a_directory(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "directory" in data and "calendars" not in data:
+            return data | {"calendars": []}
+        return data
+
+    @model_validator(mode="after")
+    def _directory_reads_as_owner(self) -> Self:
+        if self.directory is not None and self.act_as != "owner":
+            raise _cross_field(
+                "act_as",
+                'must be "owner" with [google.directory], so that each user\'s calendar is '
+                "read as that user (domain-wide delegation)",
+            )
+        if self.directory is None and not self.calendars:
+            raise _cross_field("calendars", "name at least one calendar, or add [google.directory]")
+        return self
 
     @property
     def credentials_path(self) -> Path:
@@ -162,6 +225,9 @@ def _describe(path: Path, error: Mapping[str, object]) -> str:
         return f"{path}: {location}: unknown option"
     if error["type"] == "missing":
         return f"{path}: {location}: required"
+    if error["type"] == CROSS_FIELD_ERROR:
+        context: dict[str, str] = error["ctx"]  # type: ignore[assignment]
+        return f"{path}: {location}.{context['field']}: {context['problem']}"
     if error["type"] == ZOOM_SETTING_ERROR:  # the message shows the value itself
         return f"{path}: {location}: {error['msg']}"
     shown = repr(error["input"])

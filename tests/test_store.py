@@ -146,3 +146,17 @@ def test_syncds_starting_at_once_migrate_once(database_url):
     ]
     results = [process.communicate(timeout=120) for process in starting]
     assert [out.strip() for out, _ in results] == [head_revision()] * 4, results
+
+
+def test_a_calendar_out_of_scope_keeps_its_links_and_comes_back(store):
+    now = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    store.begin_create("ada@example.com", "ev", "syncd-ref:1", "me", now, None)
+    store.start_pass("bob@example.com")
+    store.record_scope({"bob@example.com"}, now)
+    assert store.calendar("ada@example.com").out_of_scope_since == now
+    assert store.calendar("bob@example.com").out_of_scope_since is None
+    store.record_scope({"bob@example.com"}, now + timedelta(hours=1))  # since stays
+    assert store.calendar("ada@example.com").out_of_scope_since == now
+    assert set(store.links("ada@example.com", ["ev"])) == {"ev"}
+    store.record_scope({"ada@example.com", "bob@example.com"}, now + timedelta(hours=2))
+    assert store.calendar("ada@example.com").out_of_scope_since is None

@@ -5,30 +5,24 @@ Wire formats and HTTP errors stop here: callers see `Event`s and the typed excep
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
-import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date as datetime_date
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import google.auth.exceptions
-import google.oauth2.credentials
-import google.oauth2.service_account
 import google_auth_httplib2
 import httplib2
-from google.auth.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from syncd.adapters.rate_limits import RateLimiter
-from syncd.adapters.request_metrics import count_request
+from syncd.adapters.google_auth import CountedHttp, Identities, error_reason
+from syncd.adapters.quota import SlidingWindowQuota
 from syncd.adapters.retry import RetryPolicy, call_with_retries, parse_retry_after
 from syncd.core.domain import ChangePage, Event, EventTime
 from syncd.core.errors import (
@@ -45,48 +39,12 @@ from syncd.core.errors import (
 
 log = logging.getLogger(__name__)
 
-SCOPE = "https://www.googleapis.com/auth/calendar.events"
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 PAGE_SIZE = 2500
 T = TypeVar("T")
 
 
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
-QUOTA = "calendar"
-"""The rate limiter's name for Google's per-user quota: every request counts against it."""
-
-
-class CredentialsFileError(ValueError):
-    """A credentials file that cannot be read or used; the message names the file."""
-
-
-def load_credentials(path: Path, subject: str = "") -> Credentials:
-    """Service-account or authorized-user credentials, honouring the file's `token_uri`."""
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CredentialsFileError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError:
-        raise CredentialsFileError(f"{path} is not JSON") from None
-    kind = info.get("type") if isinstance(info, dict) else None
-    try:
-        if kind == "service_account":
-            creds = google.oauth2.service_account.Credentials.from_service_account_info(
-                info, scopes=[SCOPE]
-            )
-            return creds.with_subject(subject) if subject else creds
-        if kind == "authorized_user":
-            return google.oauth2.credentials.Credentials(
-                token=None,
-                refresh_token=info["refresh_token"],
-                client_id=info["client_id"],
-                client_secret=info["client_secret"],
-                token_uri=info.get("token_uri") or GOOGLE_TOKEN_URI,
-                scopes=[SCOPE],
-            )
-    except (KeyError, ValueError) as exc:
-        raise CredentialsFileError(f"{path}: missing or bad field {exc}") from None
-    raise CredentialsFileError(f"{path}: type must be service_account or authorized_user")
+_USER_RATE_LIMIT = "userRateLimitExceeded"
 
 
 class _Wire(BaseModel):
@@ -176,20 +134,13 @@ def _readable(calendar_id: str, items: list[Any]) -> Iterator[Event]:
             log.warning("%s; skipped", exc)
 
 
-def _reason(exc: HttpError) -> str:
-    try:
-        return json.loads(exc.content)["error"]["errors"][0]["reason"]
-    except (ValueError, KeyError, IndexError, TypeError):
-        return ""
-
-
 def _rate_limited(exc: HttpError) -> bool:
     status = exc.resp.status
-    return status == 429 or (status == 403 and _reason(exc) in _RATE_LIMIT_REASONS)
+    return status == 429 or (status == 403 and error_reason(exc) in _RATE_LIMIT_REASONS)
 
 
 def _translate(exc: HttpError, calendar_id: str, what: str) -> GoogleError:
-    status, reason = exc.resp.status, _reason(exc)
+    status, reason = exc.resp.status, error_reason(exc)
     detail = f"{what} on calendar {calendar_id!r}: HTTP {status} {reason}".rstrip()
     if status == 410:
         return SyncTokenExpired(detail)
@@ -219,70 +170,44 @@ class CalendarAccess:
         return self.role in ("owner", "writer")
 
 
-class _CountedHttp(httplib2.Http):
-    """httplib2, each request counted in the metrics (the token refreshes go through it too)."""
-
-    def request(self, *args: Any, **kwargs: Any) -> tuple[httplib2.Response, bytes]:
-        try:
-            response, content = super().request(*args, **kwargs)
-        except Exception:
-            count_request("google", None)
-            raise
-        count_request("google", response.status)
-        return response, content
-
-
-class _OneRefresh:
-    """The daemon's credentials as every thread's connection uses them: while one thread
-    fetches a token the others wait for it, instead of each fetching its own."""
-
-    def __init__(self, credentials: Credentials) -> None:
-        self._credentials = credentials
-        self._lock = threading.Lock()
-
-    def before_request(self, request: Any, method: str, url: str, headers: Any) -> None:
-        with self._lock:
-            self._credentials.before_request(request, method, url, headers)
-
-    def refresh(self, request: Any) -> None:
-        with self._lock:
-            self._credentials.refresh(request)
-
-
 class GoogleCalendar:
-    """One client per daemon; each thread gets its own httplib2 connection (not thread-safe)."""
+    """One client per daemon; each thread gets its own httplib2 connection (not thread-safe).
+
+    Each calendar is read and written as `identities` says, and each request waits for room
+    in that identity's and the project's quota."""
 
     def __init__(
         self,
-        credentials: Credentials,
+        identities: Identities,
         *,
         api_endpoint: str = "",
         timeout: float = 30.0,
         send_updates: str = "none",
         retry: RetryPolicy | None = None,
         page_size: int = PAGE_SIZE,
-        limiter: RateLimiter | None = None,
+        quota: SlidingWindowQuota | None = None,
     ) -> None:
-        self._credentials = _OneRefresh(credentials)
-        self._limiter = limiter or RateLimiter({})
+        self._identities = identities
+        self._quota = quota
         self._page_size = page_size
         self._api_endpoint = api_endpoint
         self._timeout = timeout
         self._send_updates = send_updates
         self._retry = retry or RetryPolicy()
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._idle: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
 
     @contextmanager
-    def _events(self) -> Iterator[Any]:
+    def _events(self, identity: str) -> Iterator[Any]:
         """An `events()` resource, on its own httplib2 connection (not thread-safe), for one
-        request. googleapiclient builds a resource's methods from the discovery document each
-        time it is asked for one, so each is built once and kept for the next request, of
-        whichever thread: as many are built as requests are ever in flight at once."""
+        request as `identity`. googleapiclient builds a resource's methods from the discovery
+        document each time it is asked for one, so each is built once and kept for the next
+        request, of whichever thread and identity: as many are built as requests are ever in
+        flight at once."""
         try:
-            events = self._idle.get_nowait()
+            events, http = self._idle.get_nowait()
         except queue.Empty:
             http = google_auth_httplib2.AuthorizedHttp(
-                self._credentials, http=_CountedHttp(timeout=self._timeout)
+                self._identities.token(identity), http=CountedHttp(timeout=self._timeout)
             )
             service = build(
                 "calendar",
@@ -293,21 +218,25 @@ class GoogleCalendar:
                 client_options={"api_endpoint": self._api_endpoint} if self._api_endpoint else None,
             )
             events = service.events()
+        http.credentials = self._identities.token(identity)
         try:
             yield events
         finally:
-            self._idle.put(events)
+            self._idle.put((events, http))
 
     def _execute(self, make_request: Callable[[Any], Any], calendar_id: str, what: str) -> Any:
+        identity = self._identities.of(calendar_id)
+
         def attempt() -> Any:
-            self._limiter.wait(QUOTA)
+            counted = self._quota.request(identity) if self._quota else nullcontext()
             try:
-                with self._events() as events:
+                with counted, self._events(identity) as events:
                     return make_request(events).execute()
             except HttpError as exc:
                 error = _translate(exc, calendar_id, what)
-                if isinstance(error, GoogleUnavailable) and _rate_limited(exc):
-                    self._limiter.pause(error.retry_after or 1.0)  # every worker waits
+                if self._quota and isinstance(error, GoogleUnavailable) and _rate_limited(exc):
+                    mine = error_reason(exc) == _USER_RATE_LIMIT
+                    self._quota.pause(error.retry_after or 1.0, identity if mine else None)
                 raise error from None
             except google.auth.exceptions.RefreshError as exc:
                 detail = exc.args[0] if exc.args else type(exc).__name__

@@ -7,8 +7,7 @@ make; a side that could not be reached says so, and is worth checking again late
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import google.oauth2.service_account
@@ -17,6 +16,8 @@ from syncd.adapters.google_calendar import GoogleCalendar
 from syncd.adapters.retry import RetryPolicy
 from syncd.adapters.zoom import ZoomClient, ZoomCredentials
 from syncd.app import google_client, google_credentials, open_store, zoom_client
+from syncd.commands.check_directory import check_directory
+from syncd.commands.findings import Finding
 from syncd.config import Config, ConfigError
 from syncd.core.errors import (
     CalendarGone,
@@ -53,51 +54,8 @@ ZOOM_CREDENTIALS_FIX = (
 )
 
 
-@dataclass(frozen=True)
-class Finding:
-    side: str
-    """"database", "google" or "zoom"."""
-    text: str
-    fix: str | None = None
-    """For a problem: what the administrator can do about it."""
-    unreachable: bool = False
-    """The side did not answer: nothing is known to be wrong; check again later."""
-
-    @property
-    def ok(self) -> bool:
-        return self.fix is None and not self.unreachable
-
-    def lines(self) -> list[str]:
-        if self.ok:
-            return [f"{self.side}: {self.text}"]
-        label = "UNREACHABLE" if self.unreachable else "PROBLEM"
-        fix = self.fix or "check again later; syncd retries on its own"
-        return [f"{self.side}: {label}: {self.text}", f"{' ' * len(self.side)}  fix: {fix}"]
-
-
 def check_all(config: Config, zoom_credentials: Callable[[], ZoomCredentials]) -> list[Finding]:
     return [*check_database(config), *check_google(config), *check_zoom(config, zoom_credentials)]
-
-
-def exit_code(findings: Iterable[Finding]) -> int:
-    """0 when everything works, 2 for a problem to fix, 1 when a side could not be reached."""
-    findings = list(findings)
-    if any(f.fix is not None for f in findings):
-        return 2
-    return 1 if any(f.unreachable for f in findings) else 0
-
-
-def summary(findings: Iterable[Finding]) -> str | None:
-    """One line naming the failing sides, or None when all is well."""
-    bad = [f for f in findings if not f.ok]
-    if not bad:
-        return None
-    sides = sorted({f.side for f in bad}, key=["database", "google", "zoom"].index)
-    problems = sum(1 for f in bad if f.fix is not None)
-    unreachable = len(bad) - problems
-    counts = [f"{problems} problem{'s' if problems > 1 else ''}"] if problems else []
-    counts += [f"{unreachable} unreachable"] if unreachable else []
-    return f"check failed ({', '.join(counts)}): {', '.join(sides)}"
 
 
 # -- the database ----------------------------------------------------------------------------
@@ -163,8 +121,10 @@ def check_google(config: Config) -> Iterator[Finding]:
     service_account = isinstance(credentials, google.oauth2.service_account.Credentials)
     kind = "service account" if service_account else "authorized user"
     yield Finding("google", f"credentials: {kind} from {path}")
+    findings, user = check_directory(config, ONCE)
+    yield from findings
     client = google_client(config, retry=ONCE)
-    for calendar_id in config.google.calendars:
+    for calendar_id in [*([user] if user else []), *config.google.calendars]:
         finding = _check_calendar(client, calendar_id, service_account)
         yield finding
         if finding.fix and "credentials" in finding.text:
@@ -287,13 +247,13 @@ def _organizers(zoom: ZoomClient, fallback: str) -> Finding:
 def _who_hosts(config: Config) -> Iterator[Finding]:
     """Who hosts each calendar's meetings, the way `meeting_spec.resolve_host` chooses."""
     hosts = {key.lower(): user for key, user in config.zoom.hosts.items()}
+    default = config.zoom.host
+    if default == ORGANIZER:
+        default = f"their organizer if an active user, else {config.zoom.host_fallback}"
+    if config.google.directory:
+        yield Finding("zoom", f"the directory's users' calendars: meetings hosted by {default}")
     for calendar_id in config.google.calendars:
-        if calendar_id in hosts:
-            who = f"{hosts[calendar_id]} ([zoom.hosts])"
-        elif config.zoom.host == ORGANIZER:
-            who = f"their organizer if an active user, else {config.zoom.host_fallback}"
-        else:
-            who = config.zoom.host
+        who = f"{hosts[calendar_id]} ([zoom.hosts])" if calendar_id in hosts else default
         yield Finding("zoom", f"calendar {calendar_id}: meetings hosted by {who}")
     for organizer, user in sorted(hosts.items()):
         if organizer not in config.google.calendars:

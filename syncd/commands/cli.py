@@ -246,15 +246,16 @@ def retry(ctx: click.Context, event: str | None, everything: bool) -> None:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Check the database, Google and Zoom as a pass would use them, writing nothing."""
-    from syncd.commands import check as checks
+    from syncd.commands.check import check_all
+    from syncd.commands.findings import exit_code, summary
 
     config = _load(ctx)
-    findings = checks.check_all(config, resolve_zoom_credentials)
+    findings = check_all(config, resolve_zoom_credentials)
     for finding in findings:
         click.echo("\n".join(finding.lines()))
-    verdict = checks.summary(findings)
+    verdict = summary(findings)
     if verdict is not None:
-        raise Failure(verdict, checks.exit_code(findings))
+        raise Failure(verdict, exit_code(findings))
     click.echo("ok")
 
 
@@ -279,10 +280,19 @@ def db_upgrade(ctx: click.Context) -> None:
 
 @main.command()
 @click.option("--keep", is_flag=True, help="Keep the simulators running until Ctrl-C.")
-def demo(keep: bool) -> None:
+@click.option(
+    "--workspace",
+    is_flag=True,
+    help="A small Google Workspace: users found in its directory, each read as its owner.",
+)
+def demo(keep: bool, workspace: bool) -> None:
     """Run syncd against built-in Google Calendar and Zoom simulators on 127.0.0.1."""
-    from syncd.commands.demo import run_demo
-
     setup_logging("info")
     with reported():
+        if workspace:
+            from syncd.commands.demo_workspace import run_workspace_demo
+
+            sys.exit(run_workspace_demo())
+        from syncd.commands.demo import run_demo
+
         sys.exit(run_demo(keep=keep))

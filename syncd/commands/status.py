@@ -45,6 +45,7 @@ def _calendar(calendar: CalendarState, now: datetime) -> dict[str, Any]:
         "last_success_at": _when(calendar.last_success_at),
         "last_error": calendar.last_error,
         "lease": lease,
+        "out_of_scope_since": _when(calendar.out_of_scope_since),
     }
 
 
@@ -126,6 +127,11 @@ def render(report: dict[str, Any]) -> str:
             f"    last pass {cal['last_pass_finished_at'] or 'never'}, "
             f"last success {cal['last_success_at'] or 'never'}"
         )
+        if cal["out_of_scope_since"]:
+            lines.append(
+                f"    out of scope since {cal['out_of_scope_since']}: not read; "
+                "its meetings and links stay"
+            )
         if cal["last_error"]:
             lines.append(f"    last error: {cal['last_error']}")
         if lease := cal["lease"]:

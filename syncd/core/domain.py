@@ -215,3 +215,6 @@ class CalendarState:
     lease_expires_at: datetime | None = None
     settings_fingerprint: str | None = None
     recovering_until: datetime | None = None
+    out_of_scope_since: datetime | None = None
+    """Since when the calendar is no longer watched (its user left the directory's scope):
+    not read, its links and meetings kept."""

@@ -32,6 +32,16 @@ class GoogleAuthError(GoogleError):
     """Google refused the credentials."""
 
 
+class DelegationRefused(GoogleAuthError):
+    """The Workspace has not granted the service account domain-wide delegation for a scope
+    syncd needs, or the user it would act as does not exist."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}: {fix}")
+        self.problem = problem
+        self.fix = fix
+
+
 class CalendarGone(GoogleError):
     """The calendar does not exist or is no longer shared with syncd."""
 

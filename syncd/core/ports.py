@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from syncd.core.directory import DirectoryScope, DirectoryUser
 from syncd.core.domain import (
     CalendarState,
     ChangePage,
@@ -35,6 +36,17 @@ class CalendarPort(Protocol):
     def patch_event(
         self, event: Event, *, description: str, private_properties: Mapping[str, str | None]
     ) -> Event: ...
+
+
+class DirectoryPort(Protocol):
+    """A Google Workspace's directory, read as its administrator."""
+
+    def users(self, scope: DirectoryScope) -> list[DirectoryUser]: ...
+
+    def group_members(self, group: str) -> frozenset[str]: ...
+
+    def check_delegation(self, user: str) -> None:
+        """DelegationRefused unless syncd may act as `user` on their calendar."""
 
 
 class MeetingsPort(Protocol):
@@ -190,6 +202,12 @@ class JournalPort(Protocol):
         park_at: datetime | None = None,
         summary: str | None = None,
     ) -> bool: ...
+
+
+class ScopeBook(Protocol):
+    def record_scope(self, watched: set[str], now: datetime) -> None:
+        """Calendars not in `watched` are out of scope from `now` on (unless already), those
+        in it are not."""
 
 
 class StorePort(JournalPort, LeasePort, Protocol):

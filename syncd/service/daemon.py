@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from syncd.app import App
 from syncd.config import Config, ConfigError, load_config
-from syncd.core.errors import StoreError
+from syncd.core.errors import GoogleError, StoreError
 from syncd.engine.engine import ProgressCallback
 from syncd.engine.report import PassReport
 from syncd.service import metrics
@@ -98,7 +98,7 @@ class Daemon:
     def _run_pass(self) -> PassReport | None:
         try:
             return self.app.run_pass()
-        except StoreError as exc:
+        except (StoreError, GoogleError) as exc:
             log.error("sync pass failed, will try again next pass: %s", exc)
         except Exception:  # the loop must outlive any one pass; a bug deserves its traceback
             log.exception("sync pass failed")
@@ -174,8 +174,9 @@ class Daemon:
             notify = self._notifier.notify
             Watchdog(notify, self.heartbeat, interval, self._stopping).start()
         log.info(
-            "syncd running: %d calendar(s) every %g s",
+            "syncd running: %d calendar(s)%s every %g s",
             len(self.config.google.calendars),
+            " and the directory's users'" if self.config.google.directory else "",
             self.config.sync.interval_seconds,
         )
         self._notifier.notify("READY=1")

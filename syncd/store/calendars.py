@@ -47,6 +47,7 @@ def _calendar(row: CalendarRow) -> CalendarState:
         lease_expires_at=row.lease_expires_at,
         settings_fingerprint=row.settings_fingerprint,
         recovering_until=row.recovering_until,
+        out_of_scope_since=row.out_of_scope_since,
     )
 
 
@@ -90,6 +91,16 @@ class CalendarStore(StoreBase):
                 row.settings_fingerprint = fingerprint
             if time_zone:
                 row.time_zone = time_zone
+
+    def record_scope(self, watched: set[str], now: datetime) -> None:
+        """Calendars not in `watched` are out of scope from `now` on (unless already), those
+        in it are not. Nothing else of theirs changes."""
+        with self._transaction() as session:
+            for row in session.scalars(select(CalendarRow)):
+                if row.id in watched:
+                    row.out_of_scope_since = None
+                elif row.out_of_scope_since is None:
+                    row.out_of_scope_since = now
 
     def set_recovery(self, calendar_id: str, until: datetime | None) -> None:
         with self._transaction() as session:

@@ -72,6 +72,8 @@ class CalendarRow(Base):
     """Set by a pass that found the calendar's journal empty (a first run, or a lost
     database): until the first pass after it, meetings Zoom has for the calendar's events are
     looked up by reference, then duplicates that reached Zoom late are deleted."""
+    out_of_scope_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Since when the calendar's user is outside the directory's scope (not read)."""
 
 
 class LinkRow(Base):

@@ -110,6 +110,18 @@ def test_demo_runs_end_to_end(syncd):
     assert "meetings.update 2, meetings.delete 1, meetings.create 0; 1 event write" in after_edits
 
 
+def test_the_workspace_demo_follows_its_directory(syncd):
+    result = syncd("demo", "--workspace")
+    assert result.returncode == 0, result.stderr
+    first, _, second = result.stdout.partition("The admin suspends ada")
+    assert "in scope: ada@example.com, bob@example.com, cy@example.com" in first
+    assert "ada@example.com (read as ada@example.com)" in first
+    assert "Cy's review #zoom: Zoom meeting hosted by zoom-desk@example.com" in first
+    assert "in scope: bob@example.com, cy@example.com, fay@example.com" in second
+    assert "Fay's review #zoom: Zoom meeting hosted by fay@example.com" in second
+    assert "ada@example.com out of scope since" in second
+
+
 def test_sync_with_refused_zoom_credentials_is_exit_2(syncd, config_file, google_sim):
     google_sim.put_event(CALENDAR, {"summary": "Standup #zoom", **when()})
     result = syncd(

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from syncd.adapters.google_calendar import CredentialsFileError, load_credentials
+from syncd.adapters.google_auth import CredentialsFileError, load_credentials
 from syncd.app import google_credentials
 from syncd.config import Config, ConfigError
 from tests.conftest import CALENDAR, when

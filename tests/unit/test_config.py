@@ -61,9 +61,60 @@ def test_missing_secrets_are_named(tmp_path):
 def test_example_config_documents_every_option():
     import tomllib
 
-    from syncd.config import Config
+    from syncd.config import Config, DirectorySection
 
-    raw = tomllib.loads((Path(__file__).parents[2] / "config.example.toml").read_text())
+    text = (Path(__file__).parents[2] / "config.example.toml").read_text()
+    raw = tomllib.loads(text)
     for name, section in Config.model_fields.items():
-        assert set(raw[name]) == set(section.annotation.model_fields), name
+        assert set(raw[name]) == set(section.annotation.model_fields) - {"directory"}, name
+    # [google.directory] is there commented out: it turns on the directory
+    commented = text.split("# [google.directory]\n")[1].split("\n\n")[0]
+    directory = tomllib.loads(commented.replace("# ", "", 1).replace("\n# ", "\n"))
+    assert set(directory) == set(DirectorySection.model_fields)
     assert load_config(Path(__file__).parents[2] / "config.example.toml") == Config()
+
+
+def test_a_directory_watches_its_users_and_the_calendars_named_besides(tmp_path):
+    config = load_config(
+        write(
+            tmp_path, '[google]\nact_as = "owner"\n[google.directory]\nadmin = "it@example.com"\n'
+        )
+    )
+    assert config.google.calendars == []
+    assert config.google.directory is not None
+    assert (config.google.directory.customer, config.google.directory.refresh_minutes) == (
+        "my_customer",
+        60,
+    )
+    named = load_config(
+        write(
+            tmp_path,
+            '[google]\nact_as = "owner"\ncalendars = ["team@group.calendar.google.com"]\n'
+            '[google.directory]\nadmin = "it@example.com"\n',
+        )
+    )
+    assert named.google.calendars == ["team@group.calendar.google.com"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            '[google.directory]\nadmin = "it@example.com"\n',
+            'google.act_as: must be "owner" with [google.directory]',
+        ),
+        ('[google]\nact_as = "owner"\n[google.directory]\n', "google.directory.admin: required"),
+        (
+            '[google]\nact_as = "owner"\n[google.directory]\nadmin = "a@b.c"\norg_unit = "Sales"\n',
+            "google.directory.org_unit: Value error, expected a path from the top",
+        ),
+        ("[google]\ncalendars = []\n", "google.calendars: name at least one calendar"),
+        ('[google]\nact_as = "boss"\n', "google.act_as: Input should be 'credentials' or 'owner'"),
+    ],
+)
+def test_directory_mistakes_are_one_line_each(tmp_path, text, problem):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert len(err.value.problems) == 1
+    assert err.value.problems[0].startswith(f"{path}: {problem}"), err.value.problems

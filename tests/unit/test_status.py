@@ -1,7 +1,7 @@
 from syncd.commands.status import render
 
 
-def report(lease: dict | None, queued: list[dict]) -> dict:
+def report(lease: dict | None, queued: list[dict], out_of_scope_since: str | None = None) -> dict:
     return {
         "version": 1,
         "generated_at": "2026-11-23T12:00:00+00:00",
@@ -14,6 +14,7 @@ def report(lease: dict | None, queued: list[dict]) -> dict:
                 "last_success_at": None,
                 "last_error": None,
                 "lease": lease,
+                "out_of_scope_since": out_of_scope_since,
             }
         ],
         "link_counts": {"linked": 3},
@@ -44,3 +45,9 @@ def test_work_in_flight_is_not_shown_as_a_failure():
     text = render(report(None, [item]))
     assert "primary/e1 'Standup #zoom': creating; a step was under way or cut short" in text
     assert "None" not in text
+
+
+def test_a_calendar_out_of_the_directorys_scope_says_so():
+    text = render(report(None, [], out_of_scope_since="2026-11-23T11:00:00+00:00"))
+    assert "out of scope since 2026-11-23T11:00:00+00:00: not read" in text
+    assert "out of scope" not in render(report(None, []))
