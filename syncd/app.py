@@ -31,6 +31,9 @@ from syncd.engine.watch_list import Discovery, WatchList
 from syncd.store import DatabaseUrlError, Store, StoreMissing
 from syncd.store.migrate import current_revision, head_revision, upgrade
 
+REPLICA_LIVE_SECONDS = 600.0
+"""A replica not seen for this long (or three intervals) no longer counts in the quotas' shares."""
+
 
 def settings(config: Config) -> Settings:
     return Settings(
@@ -109,14 +112,23 @@ def open_store(config: Config, *, create: bool = True) -> Store:
         raise ConfigError([f"sync.database_url: {exc}"]) from None
 
 
+def google_quota(config: Config, window: float = 60.0) -> SlidingWindowQuota:
+    """Google's budgets per identity and per project; `window` is Google's (a minute),
+    shorter only in tests."""
+    return SlidingWindowQuota(
+        config.google.requests_per_minute * window / 60,
+        config.google.project_requests_per_minute * window / 60,
+        window=window,
+    )
+
+
 def google_client(
     config: Config,
     *,
     retry: RetryPolicy | None = None,
     page_size: int = PAGE_SIZE,
-    quota_window: float = 60.0,
+    quota: SlidingWindowQuota | None = None,
 ) -> GoogleCalendar:
-    """The Calendar client; `quota_window` is Google's (a minute), shorter only in tests."""
     return GoogleCalendar(
         google_identities(config),
         api_endpoint=config.google.api_endpoint,
@@ -124,11 +136,7 @@ def google_client(
         send_updates=config.google.send_updates,
         retry=retry,
         page_size=page_size,
-        quota=SlidingWindowQuota(
-            config.google.requests_per_minute * quota_window / 60,
-            config.google.project_requests_per_minute * quota_window / 60,
-            window=quota_window,
-        ),
+        quota=quota or google_quota(config),
     )
 
 
@@ -199,6 +207,7 @@ class App:
     zoom: ZoomClient
     engine: Engine
     watch_list: WatchList
+    quota: SlidingWindowQuota
 
     @classmethod
     def build(
@@ -215,7 +224,8 @@ class App:
         quota_window: float = 60.0,
     ) -> App:
         """Everything a pass needs; the database is migrated first (never in a dry run)."""
-        google = google_client(config, retry=retry, page_size=page_size, quota_window=quota_window)
+        quota = google_quota(config, quota_window)
+        google = google_client(config, retry=retry, page_size=page_size, quota=quota)
         if dry_run:
             store = _dry_run_store(config)
         else:
@@ -236,10 +246,17 @@ class App:
             discovery=discovery(config, retry=retry),
             clock=clock or (lambda: datetime.now(UTC)),
         )
-        return cls(config, store, zoom, engine, watch_list)
+        return cls(config, store, zoom, engine, watch_list, quota)
 
     def run_pass(self) -> PassReport:
-        """A pass over the watched calendars; the directory is read first when it is due."""
+        """A pass over the watched calendars; the directory is read first when it is due.
+        The replicas alive share Google's quotas."""
+        if not self.engine.options.dry_run:
+            live_for = timedelta(
+                seconds=max(REPLICA_LIVE_SECONDS, 3 * self.config.sync.interval_seconds)
+            )
+            now = self.store.database_now()
+            self.quota.share(self.store.register_replica(self.engine.owner, now, live_for))
         return self.engine.run_pass(self.watch_list.calendars())
 
     def close(self) -> None:

@@ -160,3 +160,12 @@ def test_a_calendar_out_of_scope_keeps_its_links_and_comes_back(store):
     assert set(store.links("ada@example.com", ["ev"])) == {"ev"}
     store.record_scope({"ada@example.com", "bob@example.com"}, now + timedelta(hours=2))
     assert store.calendar("ada@example.com").out_of_scope_since is None
+
+
+def test_replicas_alive_are_counted_and_the_silent_forgotten(store):
+    now = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    live = timedelta(minutes=10)
+    assert store.register_replica("host:1:a", now, live) == 1
+    assert store.register_replica("host:2:b", now + timedelta(minutes=1), live) == 2
+    assert store.register_replica("host:1:a", now + timedelta(minutes=5), live) == 2
+    assert store.register_replica("host:1:a", now + timedelta(minutes=12), live) == 1  # b silent

@@ -27,15 +27,14 @@ IN_FLIGHT_POLL = 0.05
 class _Window:
     """One budget's requests: those in flight, and when the answered ones were answered."""
 
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
+    def __init__(self) -> None:
         self.in_flight = 0
         self.answered: deque[float] = deque()
 
-    def wait(self, now: float, window: float) -> float:
+    def wait(self, now: float, window: float, budget: int) -> float:
         while self.answered and self.answered[0] <= now - window:
             self.answered.popleft()
-        over = self.in_flight + len(self.answered) - self.budget + 1
+        over = self.in_flight + len(self.answered) - budget + 1
         if over <= 0:
             return 0.0
         if over > len(self.answered):
@@ -53,12 +52,13 @@ class SlidingWindowQuota:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._per_identity = max(1, math.floor(per_identity))
+        self._budgets = (per_identity, per_project)
+        self._replicas = 1
         self._window = window
         self._clock = clock
         self._sleep = sleep
         self._identities: dict[str, _Window] = {}
-        self._project = _Window(max(1, math.floor(per_project)))
+        self._project = _Window()
         self._paused_until: dict[str | None, float] = {}
         """When requests may go again after a refusal, by identity; None: the project's."""
         self._lock = threading.Lock()
@@ -77,6 +77,15 @@ class SlidingWindowQuota:
                     window.in_flight -= 1
                     window.answered.append(answered)
 
+    def share(self, replicas: int) -> None:
+        """`replicas` syncd processes spend the same budgets (they share one database): this
+        one keeps to its share of each."""
+        with self._lock:
+            self._replicas = max(1, replicas)
+
+    def _budget(self, of_project: bool) -> int:
+        return max(1, math.floor(self._budgets[of_project] / self._replicas))
+
     def pause(self, seconds: float, identity: str | None = None) -> None:
         """Google said "too many" after all: `identity`'s requests (every identity's, for the
         project) wait `seconds`."""
@@ -87,13 +96,13 @@ class SlidingWindowQuota:
     def _take(self, identity: str) -> tuple[_Window, _Window]:
         while True:
             with self._lock:
-                own = self._identities.setdefault(identity, _Window(self._per_identity))
+                own = self._identities.setdefault(identity, _Window())
                 now = self._clock()
                 wait = max(
                     self._paused_until.get(identity, 0.0) - now,
                     self._paused_until.get(None, 0.0) - now,
-                    own.wait(now, self._window),
-                    self._project.wait(now, self._window),
+                    own.wait(now, self._window, self._budget(of_project=False)),
+                    self._project.wait(now, self._window, self._budget(of_project=True)),
                 )
                 if wait <= 0:
                     own.in_flight += 1

@@ -97,6 +97,11 @@ class Engine:
         self._users = ZoomUsers(zoom, self._clock)
         self._event_workers = 1
 
+    @property
+    def owner(self) -> str:
+        """This process's name in leases and the journal."""
+        return self._owner
+
     def request_stop(self) -> None:
         """Finish the event in hand, then end the pass without advancing its sync token."""
         self._stop.set()

@@ -76,6 +76,16 @@ class CalendarRow(Base):
     """Since when the calendar's user is outside the directory's scope (not read)."""
 
 
+class ReplicaRow(Base):
+    """A syncd process that uses this database, and when it last said so: the replicas alive
+    share Google's quotas."""
+
+    __tablename__ = "replicas"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LinkRow(Base):
     __tablename__ = "links"
     __table_args__ = (UniqueConstraint("calendar_id", "event_id"),)

@@ -11,9 +11,10 @@ from syncd.store.base import StoreMissing, make_engine, sqlite_file
 from syncd.store.calendars import CalendarStore
 from syncd.store.journal import JournalStore
 from syncd.store.migrate import upgrade
+from syncd.store.replicas import ReplicaStore
 
 
-class Store(CalendarStore, JournalStore):
+class Store(CalendarStore, JournalStore, ReplicaStore):
     @classmethod
     def open(cls, database_url: str, *, create: bool = True, busy_seconds: float = 30.0) -> Store:
         """The store at `database_url`; with `create=False` a missing SQLite file is an error

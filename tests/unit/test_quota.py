@@ -133,3 +133,18 @@ def test_threads_share_the_window():
     for thread in threads:
         thread.join(timeout=5)
     assert len(taken) == 50
+
+
+def test_replicas_sharing_the_budgets_keep_to_their_shares():
+    time = FakeTime()
+    limits = quota(time, 600, per_project=10_000)
+    limits.share(3)
+    for _ in range(200):
+        send(limits, "ada@example.com", time)
+    assert time.slept == []
+    send(limits, "ada@example.com", time)  # 600 / 3 spent
+    assert time.slept == [60]
+    limits.share(1)
+    for _ in range(399):
+        send(limits, "ada@example.com", time)
+    assert time.slept == [60]
