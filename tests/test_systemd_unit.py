@@ -121,3 +121,11 @@ def test_unit_runs_the_daemon_as_a_notify_service():
     assert "WatchdogSec=" in text
     assert "ExecReload=/bin/kill -HUP $MAINPID" in text
     assert "ProcSubset=pid" not in text.replace("No ProcSubset=pid", "")  # hides boot_id
+
+
+def test_a_config_error_is_the_main_processs_so_it_is_not_restarted():
+    """RestartPreventExitStatus= covers the main process only: a config read by an
+    ExecStartPre= (exit 2 there) would restart the unit every RestartSec for ever."""
+    settings = [line for line in UNIT.read_text().splitlines() if not line.startswith("#")]
+    assert not [line for line in settings if line.startswith(("ExecStartPre", "ExecStartPost"))]
+    assert "RestartPreventExitStatus=2" in settings

@@ -98,14 +98,16 @@ def check_database(config: Config) -> Iterator[Finding]:
 
 
 def _database_to_create(path: Path | None) -> Finding:
+    """Before the first start there is no database yet, nor, under systemd, its folder (the
+    unit's StateDirectory= makes it at the start): that is no problem, only what will be."""
     folder = path.parent if path else None
     if folder is not None and not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
         return Finding(
             "database",
-            f"no database at {path}, and no folder {folder} writable to create one in",
-            f"create {folder} writable by syncd (the unit's StateDirectory= does this)",
+            f"will be created at {path} at the first start; {folder} must then exist and be "
+            "writable by syncd (the unit's StateDirectory= does this)",
         )
-    return Finding("database", f"none yet at {path}: the first pass creates it")
+    return Finding("database", f"will be created at {path} by the first pass")
 
 
 # -- Google ----------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def _config_path(option: str | None) -> Path:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="syncd", message="syncd %(version)s")
 @click.option(
     "--config",
     "config_path",

@@ -40,8 +40,8 @@ def test_all_good_is_exit_0_and_writes_nothing(syncd, config_file, config, googl
     result = check(syncd, config_file)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
-        f"database: none yet at {config.sync.database_url.removeprefix('sqlite:///')}: "
-        "the first pass creates it",
+        f"database: will be created at {config.sync.database_url.removeprefix('sqlite:///')} "
+        "by the first pass",
         f"google: credentials: authorized user from {config.google.credentials_file}",
         f"google: calendar {CALENDAR}: readable and writable (owner, time zone Europe/Berlin)",
         "zoom: app credentials accepted",
@@ -185,7 +185,7 @@ def test_check_names_who_would_host(syncd, config, tmp_path, zoom_sim, google_si
     assert result.stderr == "syncd: check failed (2 problems): zoom\n"
 
 
-@pytest.mark.parametrize("database", ["newer", "unwritable", "unknown dialect"])
+@pytest.mark.parametrize("database", ["newer", "unknown dialect"])
 def test_a_database_syncd_cannot_use_is_a_problem(syncd, config, tmp_path, database):
     if database == "newer":
         path = tmp_path / "config.toml"
@@ -194,14 +194,25 @@ def test_a_database_syncd_cannot_use_is_a_problem(syncd, config, tmp_path, datab
         db = config.sync.database_url.removeprefix("sqlite:///")
         with sqlite3.connect(db) as connection:
             connection.execute("UPDATE alembic_version SET version_num = 'from_the_future'")
-    elif database == "unknown dialect":
+    else:
         path = tmp_path / "dialect.toml"
         path.write_text(toml_for(config).replace(config.sync.database_url, "nosuchdb://x/y"))
-    else:
-        path = tmp_path / "nowhere.toml"
-        path.write_text(toml_for(config).replace("syncd.db", "missing/syncd.db"))
     result = check(syncd, path)
     assert result.returncode == 2
     [problem] = problems(result)
     assert problem.startswith("database: PROBLEM: ")
     assert result.stderr == "syncd: check failed (1 problem): database\n"
+
+
+def test_before_the_first_start_a_database_to_come_is_no_problem(syncd, config, tmp_path):
+    """README step 4 runs check before the unit ever started: no database, and not even its
+    folder (the unit's StateDirectory= makes it) is what will be, not a problem."""
+    path = tmp_path / "first-day.toml"
+    path.write_text(toml_for(config).replace("syncd.db", "state/syncd.db"))
+    result = check(syncd, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        f"database: will be created at {tmp_path / 'state' / 'syncd.db'} at the first start; "
+        f"{tmp_path / 'state'} must then exist and be writable by syncd" in result.stdout
+    )
+    assert not (tmp_path / "state").exists()

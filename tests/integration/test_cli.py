@@ -110,6 +110,13 @@ def test_demo_runs_end_to_end(syncd):
     assert "meetings.update 2, meetings.delete 1, meetings.create 0; 1 event write" in after_edits
 
 
+def test_version_is_the_packages(syncd):
+    from importlib.metadata import version
+
+    result = syncd("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"syncd {version('syncd')}")
+
+
 def test_the_workspace_demo_follows_its_directory(syncd):
     result = syncd("demo", "--workspace")
     assert result.returncode == 0, result.stderr
