@@ -244,9 +244,18 @@ def retry(ctx: click.Context, event: str | None, everything: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--credentials-directory",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Read the secrets from DIR as the unit's LoadCredential= gives them to the daemon "
+    "(its $CREDENTIALS_DIRECTORY), e.g. /etc/syncd/credentials.",
+)
 @click.pass_context
-def check(ctx: click.Context) -> None:
+def check(ctx: click.Context, credentials_directory: str | None) -> None:
     """Check the database, Google and Zoom as a pass would use them, writing nothing."""
+    if credentials_directory:
+        os.environ["CREDENTIALS_DIRECTORY"] = os.path.abspath(credentials_directory)
     from syncd.commands.check import check_all
     from syncd.commands.findings import exit_code, summary
 

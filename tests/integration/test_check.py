@@ -216,3 +216,40 @@ def test_before_the_first_start_a_database_to_come_is_no_problem(syncd, config, 
         f"{tmp_path / 'state'} must then exist and be writable by syncd" in result.stdout
     )
     assert not (tmp_path / "state").exists()
+
+
+def test_check_reads_the_secrets_where_the_unit_hands_them_to_the_daemon(
+    syncd, config, zoom_sim, tmp_path
+):
+    """README step 4, literally: the secrets as files in one folder, the config naming
+    $CREDENTIALS_DIRECTORY, no secret in the environment."""
+    secrets = tmp_path / "credentials"
+    secrets.mkdir()
+    for name, value in [
+        ("ZOOM_ACCOUNT_ID", zoom_sim.account_id),
+        ("ZOOM_CLIENT_ID", zoom_sim.client_id),
+        ("ZOOM_CLIENT_SECRET", zoom_sim.client_secret),
+    ]:
+        (secrets / name).write_text(value)
+    Path(config.google.credentials_file).rename(secrets / "google.json")
+    path = tmp_path / "unit.toml"
+    path.write_text(
+        toml_for(config).replace(
+            config.google.credentials_file, "$CREDENTIALS_DIRECTORY/google.json"
+        )
+    )
+    no_secrets = {"ZOOM_ACCOUNT_ID": "", "ZOOM_CLIENT_ID": "", "ZOOM_CLIENT_SECRET": ""}
+
+    without = syncd("--config", str(path), "check", extra_env=no_secrets)
+    result = syncd(
+        "--config",
+        str(path),
+        "check",
+        "--credentials-directory",
+        str(secrets),
+        extra_env=no_secrets,
+    )
+
+    assert without.returncode == 2
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"google: credentials: authorized user from {secrets / 'google.json'}" in result.stdout
