@@ -255,6 +255,7 @@ class App:
             live_for = timedelta(
                 seconds=max(REPLICA_LIVE_SECONDS, 3 * self.config.sync.interval_seconds)
             )
+            self.store.check_file()  # a database deleted under syncd says so, first
             now = self.store.database_now()
             self.quota.share(self.store.register_replica(self.engine.owner, now, live_for))
         return self.engine.run_pass(self.watch_list.calendars())
