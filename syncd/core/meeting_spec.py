@@ -122,6 +122,21 @@ def possible_hosts(ctx: Context) -> frozenset[str] | None:
     return frozenset(named | ctx.zoom_users)
 
 
+def hosts_to_search(event: Event, ctx: Context) -> frozenset[str]:
+    """The hosts under which a meeting made for the event may be: every host the config may
+    use; while the account's users cannot be listed, those it names and the event's
+    organizer (with `host = "organizer"`, its host once they can be)."""
+    hosts = possible_hosts(ctx)
+    if hosts is not None:
+        return hosts
+    settings = ctx.settings
+    organizer = (event.organizer_email or "").lower()
+    named = {settings.host_fallback, *settings.hosts.values()}
+    if organizer:
+        named.add(organizer)
+    return frozenset(named)
+
+
 def meeting_spec(event: Event, ctx: Context) -> MeetingSpec | None:
     when = meeting_time(event, ctx.calendar_zone, ctx.settings.all_day)
     if when is None:

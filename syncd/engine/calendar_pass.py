@@ -23,7 +23,13 @@ from syncd.core.errors import (
     MalformedEvent,
     SyncTokenExpired,
 )
-from syncd.core.meeting_spec import Context, possible_hosts, resolve_host, settings_fingerprint
+from syncd.core.meeting_spec import (
+    Context,
+    hosts_to_search,
+    possible_hosts,
+    resolve_host,
+    settings_fingerprint,
+)
 from syncd.core.planner import needs_instances, plan
 from syncd.core.ports import CalendarPort, JournalPort
 from syncd.engine.journal import PassBook
@@ -51,7 +57,7 @@ class PlanRunner(Protocol):
 
     def verify(self, link: Link) -> None: ...
 
-    def recall(self, event: Event, host: str) -> Recall: ...
+    def recall(self, event: Event, host: str, also: Iterable[str]) -> Recall: ...
 
     def sweep(
         self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]
@@ -192,45 +198,62 @@ class CalendarPass:
             self.book.recovering(self._recovering_until)
 
     def _may_be_forgotten(self, event: Event, link: Link | None) -> bool:
-        """Only a full listing's: it reads every event a lost journal may have known."""
-        if self._recovering_until is None or not self.report.full_sync:
+        """An event a lost journal may have known: one of a full listing's without a link
+        (it reads every event), or one journaled `creating` by a lookup Zoom could not
+        answer, or by a create of unknown outcome (Zoom may have its meeting under another
+        host than the link's)."""
+        if self._recovering_until is None or event.recurring_event_id:
             return False
-        return link is None and not event.recurring_event_id
+        if link is None:
+            return self.report.full_sync
+        return link.state is LinkState.CREATING and link.replaced_meeting_id is None
 
     def _finish_recovery(self) -> None:
         """Once a create syncd lost track of can no longer reach Zoom, delete any duplicate
-        it made; then the recovery is over."""
+        it made; then the recovery is over. Every host the config may use is looked at: the
+        lost create went out under the host its event had then (another organizer's, or the
+        fallback's for now), which no journal remembers, and a cancelled event is listed
+        bare, without its organizer. While an event's create is of unknown outcome, whether
+        a meeting is its own or a stray cannot be told: the recovery waits for it."""
         until = self._recovering_until
         if until is None or self.book.now() < until:
             return
-        unmet = self._unmet()
-        also: frozenset[str] | None = frozenset()
-        if any(each.host is None for each in unmet.values()):
-            also = possible_hosts(self.context)  # a cancelled event's meeting may be anyone's
-        if also is None:
-            log.info(
-                "calendar %s: the Zoom account's users cannot be listed to look for meetings "
-                "of cancelled events; will try again next pass",
-                self.calendar_id,
-            )
+        hosts = possible_hosts(self.context)
+        if hosts is None:
+            self._recovery_waits("the Zoom account's users cannot be listed")
             return
-        if self.runner.sweep(self.store.live_links(self.calendar_id), unmet, also):
+        listed = self._listed_in_full()
+        if any(link is not None and link.state is LinkState.CREATING for _, link in listed):
+            self._recovery_waits("a create's outcome is not known yet")
+            return
+        live = self.store.live_links(self.calendar_id)
+        if self.runner.sweep(live, self._unmet(listed), hosts):
             self.book.recovering(None)
 
-    def _unmet(self) -> dict[str, Unmet]:
-        """Every event of the calendar (listed in full, once a recovery) that has no meeting
-        and no create under way, by reference: a meeting Zoom has for one is a stray. Not a
-        cancelled event under `on_cancel = "keep"`: its meeting stays, untracked."""
+    def _recovery_waits(self, why: str) -> None:
+        log.info(
+            "calendar %s: %s to look for meetings syncd lost track of; will try again next pass",
+            self.calendar_id,
+            why,
+        )
+
+    def _listed_in_full(self) -> list[tuple[Event, Link | None]]:
+        """Every event of the calendar (listed in full, once a recovery), with its link."""
         time_min = self.book.now() - self.settings.lookback
         pages = self.google.changes(self.calendar_id, None, time_min)
         events = [event for page in pages for event in page.events]
         links = self.store.links(self.calendar_id, (event.id for event in events))
+        return [(event, links.get(event.id)) for event in events]
+
+    def _unmet(self, listed: list[tuple[Event, Link | None]]) -> dict[str, Unmet]:
+        """The events that have no meeting and no create under way, by reference: a meeting
+        Zoom has for one is a stray. Not a cancelled event under `on_cancel = "keep"`: its
+        meeting stays, untracked."""
         unmet = {}
         keep_cancelled = self.context.settings.on_cancel == "keep"
-        for event in events:
+        for event, link in listed:
             if (event.cancelled and keep_cancelled) or event.recurring_event_id:
                 continue  # an instance's meeting is its series'; a kept one stays
-            link = links.get(event.id)
             if link is not None and (
                 link.meeting_id is not None
                 or link.replaced_meeting_id is not None
@@ -366,7 +389,8 @@ class CalendarPass:
         self._handled.add(event.id)
         recalled = Recall.NOTHING
         if self._may_be_forgotten(event, link):
-            recalled = self.runner.recall(event, resolve_host(event, self.context).host)
+            host = link.host if link and link.host else resolve_host(event, self.context).host
+            recalled = self.runner.recall(event, host, hosts_to_search(event, self.context))
             if recalled is Recall.FOUND:
                 link = self._link_for(event)
         first = self._planned(event, link) if recalled is not Recall.UNKNOWN else None

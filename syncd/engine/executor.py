@@ -113,15 +113,17 @@ class Executor:
         """Queue an event whose plan could not even be made (its event could not be read)."""
         self._record_failure(calendar_id, event_id, StepFailed(cause))
 
-    def recall(self, event: Event, host: str) -> Recall:
-        """Look in Zoom for a meeting the journal forgot, made for this event. When Zoom
-        cannot be asked, the event is queued as if a create of unknown outcome had been sent,
-        so that it is looked up again before anything is created."""
+    def recall(self, event: Event, host: str, also: Iterable[str]) -> Recall:
+        """Look in Zoom for a meeting the journal forgot, made for this event (under `host`,
+        else under any of `also`). When Zoom cannot be asked, the event is queued as if a
+        create of unknown outcome had been sent (unless one was), so that it is looked up
+        again before anything is created."""
         try:
-            found = self.meetings.recall(event, host)
+            found = self.meetings.recall(event, host, also)
         except StepFailed as failure:
-            reference = reference_for(event.calendar_id, event.id)
-            self.journal.begin_create(event, reference, host)
+            if self.journal.link(event.id) is None:
+                reference = reference_for(event.calendar_id, event.id)
+                self.journal.begin_create(event, reference, host)
             self._record_failure(event.calendar_id, event.id, failure, event.summary)
             return Recall.UNKNOWN
         return Recall.FOUND if found else Recall.NOTHING
@@ -181,7 +183,7 @@ class Executor:
             case Reconcile():
                 progress.block = self.meetings.reconcile(event, action) or progress.block
             case Delete(meeting_id=meeting_id, why=why):
-                self.meetings.delete(event, meeting_id, why)
+                self.meetings.delete_followed(event, meeting_id, why)
             case DropReplaced(meeting_id=meeting_id, even_if_current=force):
                 current = None if force else progress.block
                 self.meetings.drop_replaced(event, meeting_id, current)
@@ -301,7 +303,7 @@ class PreviewExecutor:
     def verify(self, link: Link) -> None:
         """A dry run audits nothing: the audit's only effect is on the journal."""
 
-    def recall(self, event: Event, host: str) -> Recall:
+    def recall(self, event: Event, host: str, also: Iterable[str]) -> Recall:
         """A dry run looks nothing up: it says "would create" for a forgotten meeting too."""
         return Recall.NOTHING
 

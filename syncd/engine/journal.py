@@ -131,6 +131,9 @@ class JournalWriter:
             replaces=replaces,
         )
 
+    def changing(self, event_id: str) -> None:
+        self.store.record_changing(self.calendar_id, event_id, self.owner)
+
     def updated(self, event_id: str, spec: MeetingSpec) -> None:
         self.store.record_update(self.calendar_id, event_id, spec, self.owner)
 

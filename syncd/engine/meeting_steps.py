@@ -78,13 +78,18 @@ class MeetingSteps:
             extra=about(calendar_id, event_id, "stray_deleted", meeting_id),
         )
 
-    def recall(self, event: Event, host: str) -> bool:
+    def recall(self, event: Event, host: str, also: Iterable[str] = ()) -> bool:
         """Record the meeting Zoom has for the event's reference as found, if there is one
         (a first run, or a lost database). Each host is listed once a pass: the event's own,
-        then every host listed before is looked through too."""
+        then every host listed before is looked through too, and if none has it, the hosts
+        `also` (a meeting made before the event's host changed is its former host's)."""
         reference = reference_for(event.calendar_id, event.id)
         self._listings.of(host, self._references)
         listers = self._listings.hosts_with(reference)
+        if not listers:
+            for other in sorted(also):
+                self._listings.of(other, self._references)
+            listers = self._listings.hosts_with(reference)
         if not listers:
             return False
         lister = host if host in listers else listers[0]
@@ -139,33 +144,49 @@ class MeetingSteps:
     ) -> None:
         """Delete each meeting that a create syncd lost track of (killed mid-request, then its
         database lost) made after the recovery looked, or that the recovery could not find
-        (a cancelled event's, under a host it did not list): a duplicate of a linked meeting,
-        or a meeting of an event that has none now (`unmet`, by reference: untagged,
-        cancelled or refused since). Looks at the hosts of both, and `also` at these."""
+        (one under a host it did not list): a duplicate of a linked meeting, under the link's
+        host or another (the lost create went out under the host its event had then), or a
+        meeting of an event that has none now (`unmet`, by reference: untagged, cancelled or
+        refused since). Looks at the hosts of both, and `also` at these."""
         by_reference = {link.reference: link for link in links if link.meeting_id is not None}
         hosts = {link.host for link in by_reference.values() if link.host}
         hosts |= {each.host for each in unmet.values() if each.host}
-        for host in sorted(hosts | set(also)):
-            # The pass's listing: made after every lost create could have landed (this pass
-            # began after the recovery window), and shared by the calendars' sweeps.
-            listing = self._listings.of(host, self._references)
+        # The pass's listings: made after every lost create could have landed (this pass
+        # began after the recovery window), and shared by the calendars' sweeps.
+        listings = {
+            host: self._listings.of(host, self._references) for host in sorted(hosts | set(also))
+        }
+        for host, listing in listings.items():
             for reference, ids in listing.items():
                 if reference in unmet:
                     for stray in ids:
                         self._delete_stray(host, unmet[reference].event_id, stray)
-            for link, stray in duplicates(listing, by_reference):
-                self._journal.check()
-                self._zoom_call(partial(self._zoom.delete_meeting, stray), host)
-                self._report.count("meetings_deleted")
-                log.warning(
-                    "event %s/%s: deleted meeting %s, a duplicate of its meeting %s that "
-                    "reached Zoom after syncd lost track of it",
-                    link.calendar_id,
-                    link.event_id,
-                    stray,
-                    link.meeting_id,
-                    extra=about(link.calendar_id, link.event_id, "duplicate_deleted", stray),
-                )
+        for link, host, stray in duplicates(listings, by_reference, self._still_has):
+            self._journal.check()
+            self._zoom_call(partial(self._zoom.delete_meeting, stray), host)
+            self._report.count("meetings_deleted")
+            log.warning(
+                "event %s/%s: deleted meeting %s, a duplicate of its meeting %s that "
+                "reached Zoom after syncd lost track of it",
+                link.calendar_id,
+                link.event_id,
+                stray,
+                link.meeting_id,
+                extra=about(link.calendar_id, link.event_id, "duplicate_deleted", stray),
+            )
+
+    def _still_has(self, link: Link) -> bool:
+        """Zoom has the link's meeting, made for its event (one made this pass may be missing
+        from its host's listing, taken before)."""
+        if link.meeting_id is None:
+            return False
+        try:
+            meeting = self._zoom_call(partial(self._zoom.get_meeting, link.meeting_id), link.host)
+        except StepFailed as failure:
+            if not _meeting_gone(failure):
+                raise
+            return False
+        return link.reference in meeting.agenda
 
     def create(
         self, event: Event, spec: MeetingSpec, reference: str, replaces: int | None = None
@@ -338,6 +359,18 @@ class MeetingSteps:
         """Delete or move a series' occurrences, then journal the series as `spec`."""
         if not changes:
             return
+        self._journal.changing(event.id)
+        self._send_occurrences(event, meeting_id, spec, changes)
+
+    def _send_occurrences(
+        self,
+        event: Event,
+        meeting_id: int,
+        spec: MeetingSpec,
+        changes: Sequence[tuple[str, OccurrenceChange]],
+    ) -> None:
+        if not changes:
+            return
         for occurrence, change in changes:
             self._journal.check()
             try:
@@ -407,14 +440,18 @@ class MeetingSteps:
         occurrences: Sequence[tuple[str, OccurrenceChange]],
     ) -> None:
         """PATCH the meeting, then its occurrences; the journal records `spec` once both are
-        done. A refused occurrence is skipped, so only the PATCH can be refused."""
+        done, and that the meeting is changing before either goes out. A refused occurrence
+        is skipped, so only the PATCH can be refused."""
+        if not changes and not occurrences:
+            return
+        self._journal.changing(event.id)
         if changes:
             self._journal.check()
             self._zoom_call(lambda: self._zoom.update_meeting(meeting_id, changes), spec.host)
             if not occurrences:
                 self._journal.updated(event.id, spec)
             self._report.count("meetings_updated")
-        self.change_occurrences(event, meeting_id, spec, occurrences)
+        self._send_occurrences(event, meeting_id, spec, occurrences)
 
     def verify(self, link: Link, meeting_id: int) -> None:
         """The audit: is the meeting still in Zoom? If not, the event is due for a new one."""
@@ -477,6 +514,13 @@ class MeetingSteps:
         self.delete(event, meeting_id, "replaced by a meeting of the new host")
         self._journal.replaced_dropped(event.id)
 
+    def delete_followed(self, event: Event, meeting_id: int, why: str) -> None:
+        """Delete the event's own meeting, journaled first as changing: an event restored
+        (or tagged again) after a crash here has its meeting read again, and made again if
+        it is gone, rather than shown as it was."""
+        self._journal.changing(event.id)
+        self.delete(event, meeting_id, why)
+
     def delete(self, event: Event, meeting_id: int, why: str) -> None:
         self._journal.check()
         existed = self._zoom_call(lambda: self._zoom.delete_meeting(meeting_id), None)
@@ -521,18 +565,27 @@ class MeetingSteps:
 
 
 def duplicates(
-    listing: Mapping[str, Sequence[int]], links: Mapping[str, Link]
-) -> Iterator[tuple[Link, int]]:
-    """The meetings of a host's `listing` (ids by reference) that duplicate a link's meeting.
-    Only where the listing shows the linked meeting too, so that an event is never left
-    without one, and never a meeting a re-host is still replacing."""
-    for reference, ids in listing.items():
-        link = links.get(reference)
-        if link is None or link.meeting_id not in ids:
-            continue
-        for meeting_id in ids:
-            if meeting_id not in (link.meeting_id, link.replaced_meeting_id):
-                yield link, meeting_id
+    listings: Mapping[str, Listing],
+    links: Mapping[str, Link],
+    still_has: Callable[[Link], bool],
+) -> Iterator[tuple[Link, str, int]]:
+    """The meetings of the hosts' `listings` that duplicate a link's meeting, as (link, host,
+    meeting id): every other meeting that carries its reference, under any host. Only where
+    Zoom has the linked meeting (listed, else `still_has(link)`), so that an event is never
+    left without one, and never a meeting a re-host is still replacing."""
+    carrying: dict[str, dict[int, str]] = {}
+    for host, listing in listings.items():
+        for reference, ids in listing.items():
+            if reference in links:
+                for meeting_id in ids:
+                    carrying.setdefault(reference, {}).setdefault(meeting_id, host)
+    for reference, listed in carrying.items():
+        link = links[reference]
+        keep = (link.meeting_id, link.replaced_meeting_id)
+        others = sorted(meeting_id for meeting_id in listed if meeting_id not in keep)
+        if others and (link.meeting_id in listed or still_has(link)):
+            for meeting_id in others:
+                yield link, listed[meeting_id], meeting_id
 
 
 def _meeting_gone(failure: StepFailed) -> bool:

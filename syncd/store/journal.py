@@ -295,6 +295,16 @@ class JournalStore(StoreBase):
             _remember(row, host, made_from)
             _save(connection, row, owner)
 
+    def record_changing(self, calendar_id: str, event_id: str, owner: str | None) -> None:
+        """A request that changes the meeting (a PATCH, a DELETE) is about to go out: what
+        the meeting is made from is unknown until it is journaled done, so that a crash in
+        between leaves the next plan to read the meeting (`Reconcile`), whatever the event
+        says by then."""
+        with self._connection() as connection:
+            row = _existing(connection, calendar_id, event_id, owner)
+            _remember(row, row["host"], None)
+            _save(connection, row, owner)
+
     def record_update(
         self, calendar_id: str, event_id: str, spec: MeetingSpec, owner: str | None
     ) -> None:

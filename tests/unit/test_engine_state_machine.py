@@ -118,8 +118,8 @@ KILL_POINTS = (
 """Where a kill hurts: around each request to Zoom or Google that a journal step follows
 ("after" a call is "before" the journal step that records it)."""
 STEPS = (
-    *("begin_create", "record_meeting", "record_update", "record_linked", "record_kept"),
-    *("forget", "record_failure", "record_replaced_dropped"),
+    *("begin_create", "record_meeting", "record_changing", "record_update", "record_linked"),
+    *("record_kept", "forget", "record_failure", "record_replaced_dropped"),
     *("create_meeting", "update_meeting", "delete_meeting", "find_meeting", "get_meeting"),
     *("get_event", "patch_event"),
 )
@@ -866,6 +866,103 @@ def test_a_meeting_of_an_event_cancelled_with_the_database_lost_is_deleted():
     started.user_deletes_or_restores(event_id, "cancel")
     started._quiet_passes()
     assert not started.zoom.meetings, "the cancelled event's meeting was left"
+
+
+@pytest.mark.parametrize("lookup", ["answered", "failed"])
+def test_a_late_create_under_the_events_former_host_is_deleted(lookup):
+    """Found by the machine: bob's event, syncd killed while its create was on its way to
+    Zoom, the database lost, then the organizer changed to alice. The recovery made alice a
+    meeting; the late create landed under bob, whom the recovery's last look did not list,
+    and it counted a duplicate only within one host's listing: bob's meeting stayed in Zoom
+    for ever. That look now lists every host the config may use, and any other meeting
+    carrying a linked event's reference, whoever hosts it, is a duplicate. Where Zoom could
+    not be asked (the event journaled `creating`, its retry after the recovery's end), the
+    look skipped the event, neither linked nor without a create: it now waits for it."""
+    started = machine("mapped")  # bob's events: bob; alice's: alice
+    event_id = started._add(NewEvent("Standup", "#zoom", "", 1, 9, 30, "UTC", "bob@example.com"))
+    started.wire.arm(1, "in flight", ["create_meeting"])
+    started.run_pass()
+    started.the_database_is_lost()
+    started.user_changes(event_id, ("organizer", "alice@example.com"))
+    if lookup == "failed":
+        started.zoom.fail_next("meeting_references", ZoomUnavailable("Zoom: HTTP 503"))
+        started.run_pass()
+        started.time_passes(CREATE_SETTLE_SECONDS)  # the late create lands
+        started.run_pass()  # the recovery's last look; the event's retry is not due yet
+    started.settle()
+    [meeting] = started.zoom.meetings.values()
+    assert meeting.host == "alice@example.com"
+
+
+@pytest.mark.parametrize("lookup", ["answered", "failed"])
+def test_a_meeting_made_under_the_former_host_is_found_after_a_lost_database(lookup):
+    """Found by the machine: bob's event got its meeting (syncd killed before writing it
+    back), then the organizer changed to alice and the database was lost. The recovery
+    looked for the meeting under alice only, found none and made her a second one; and
+    where Zoom could not be asked, the event was journaled `creating` under alice, whose
+    lookup found nothing either."""
+    started = machine("mapped")
+    event_id = started._add(NewEvent("Standup", "#zoom", "", 1, 9, 30, "UTC", "bob@example.com"))
+    started.wire.arm(1, "before", ["patch_event"])
+    started.run_pass()
+    started.user_changes(event_id, ("organizer", "alice@example.com"))
+    started.the_database_is_lost()
+    if lookup == "failed":
+        started.zoom.fail_next("meeting_references", ZoomUnavailable("Zoom: HTTP 503"))
+    started.run_pass()
+    started.settle()
+    started.never_two_meetings_for_one_event()  # not even for a moment
+    [meeting] = started.zoom.meetings.values()
+    assert meeting.host == "alice@example.com"
+
+
+def test_a_meeting_is_found_under_its_organizer_while_the_users_cannot_be_listed():
+    """Found by the machine: after a lost database, with `host = "organizer"` and the
+    account's users not listed, the recovery looked for alice's meeting under "me" (the
+    host for now) only, and made a second one there."""
+    started = machine("organizer")
+    event_id = alices_event(started)
+    started.wire.arm(1, "before", ["patch_event"])
+    started.run_pass()
+    started.the_database_is_lost()
+    started.zoom.fail_next("active_user_emails", ZoomUnavailable("Zoom: list users: HTTP 503"))
+    started.run_pass()
+    started.settle()
+    started.never_two_meetings_for_one_event()  # not even for a moment
+    block = find_block(started._event(event_id).description)
+    assert block is not None
+    assert [m.host for m in started.zoom.meetings.values()] == ["alice@example.com"]
+
+
+def test_an_event_restored_after_a_crash_in_its_meetings_deletion_gets_a_new_one():
+    """Found by the machine: a cancelled event's meeting deleted, syncd killed before it
+    forgot the row, then the event restored from the bin. The row still named the meeting,
+    made from what the event asked, so the event showed a deleted meeting for ever."""
+    started = machine("me")
+    event_id = alices_event(started)
+    started.run_pass()
+    started.user_deletes_or_restores(event_id, "cancel")
+    started.wire.arm(1, "before", ["forget"])
+    started.run_pass()
+    assert not started.zoom.meetings
+    started.user_deletes_or_restores(event_id, "restore")
+    started.settle()
+
+
+def test_a_change_undone_after_a_crash_in_its_update_is_undone_in_zoom():
+    """Found beside the one above (the same gap): a rename PATCHed, syncd killed before
+    journaling it, then the rename undone. The journal still said the meeting had the old
+    topic, the event asked for it: nothing was sent, and Zoom kept the new topic for ever."""
+    started = machine("me")
+    event_id = alices_event(started)
+    started.run_pass()
+    started.user_changes(event_id, ("rename", "Budget review"))
+    started.wire.arm(1, "after", ["update_meeting"])
+    started.run_pass()
+    started.user_changes(event_id, ("rename", "Standup"))
+    started.settle()
+    [meeting] = started.zoom.meetings.values()
+    assert meeting.topic == "Standup"
 
 
 def test_a_meeting_found_by_a_resumed_create_is_brought_in_step():
