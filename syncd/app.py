@@ -55,6 +55,7 @@ def engine_options(
         lookback=timedelta(days=config.sync.lookback_days),
         retry_max_seconds=config.sync.retry_max_seconds,
         park_after=config.sync.park_after,
+        note_after=timedelta(minutes=config.sync.note_after_minutes),
         lease_seconds=config.sync.lease_seconds,
         workers=config.sync.worker_count,
         create_settle_seconds=2 * config.zoom.timeout_seconds + 60,

@@ -59,6 +59,7 @@ class SyncSection(_Section):
     lookback_days: Annotated[int, Field(ge=0)] = 7
     retry_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
     park_after: Annotated[int, Field(ge=1)] = 8
+    note_after_minutes: Annotated[float, Field(ge=0)] = 10.0
     lease_seconds: Annotated[float, Field(ge=1)] = 60.0
     stall_seconds: Annotated[float, Field(gt=0)] = 600.0
     workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = "auto"

@@ -1,4 +1,5 @@
-"""A Google Workspace: calendars remember since when they are out of the directory's scope,
+"""Links remember since when their event waits (its first failure since the last success),
+so that a note is written only once the wait is long. A Google Workspace: calendars remember since when they are out of the directory's scope,
 so that `syncd status` shows them as such (nothing of theirs is deleted); the replicas that
 share the database say when they were last alive, so that they share Google's quotas.
 
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("links") as batch:
+        batch.add_column(sa.Column("waiting_since", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("calendars") as batch:
         batch.add_column(sa.Column("out_of_scope_since", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
@@ -28,6 +31,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("links") as batch:
+        batch.drop_column("waiting_since")
     op.drop_table("replicas")
     with op.batch_alter_table("calendars") as batch:
         batch.drop_column("out_of_scope_since")

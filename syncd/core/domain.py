@@ -182,6 +182,8 @@ class Link:
     """A meeting a re-host replaced with a new one, to delete once the new one exists."""
     summary: str | None = None
     """The event's summary when syncd last created, found or failed to make its meeting."""
+    waiting_since: datetime | None = None
+    """When the event's first failure since it last had what it asked for happened."""
 
     @property
     def block(self) -> BlockInfo | None:

@@ -203,6 +203,7 @@ class JournalPort(Protocol):
         owner: str | None,
         park_at: datetime | None = None,
         summary: str | None = None,
+        now: datetime | None = None,
     ) -> bool: ...
 
 

@@ -35,6 +35,9 @@ class EngineOptions:
     lookback: timedelta = timedelta(days=7)
     retry_max_seconds: float = 3600.0
     park_after: int = 8
+    note_after: timedelta = timedelta(minutes=10)
+    """How long an event waits for its meeting before its block says why (unless the wait is
+    known to be long sooner: parked, or not retried before then)."""
     lease_seconds: float = 60.0
     create_settle_seconds: float = 120.0
     """How long a create of unknown outcome may still reach Zoom (its request timeout, twice,
@@ -194,6 +197,7 @@ class Engine:
                 report,
                 retry_max_seconds=self.options.retry_max_seconds,
                 park_after=self.options.park_after,
+                note_after=self.options.note_after,
                 create_settle_seconds=self.options.create_settle_seconds,
             )
             yield journal, executor

@@ -74,6 +74,7 @@ class Executor:
         retry_max_seconds: float,
         create_settle_seconds: float,
         park_after: int = 8,
+        note_after: timedelta = timedelta(minutes=10),
     ) -> None:
         self.journal = journal
         self.report = report
@@ -83,6 +84,7 @@ class Executor:
         self.events = EventSteps(google, journal, report)
         self._retry_max_seconds = retry_max_seconds
         self._park_after = park_after
+        self._note_after = note_after
 
     def carry_out(self, plan: Plan) -> Event | None:
         """Run the plan; the fresh event when it changed under a write and must be planned
@@ -258,11 +260,15 @@ class Executor:
         return parked
 
     def _tell(self, event: Event, failure: StepFailed, parked: bool) -> None:
-        """An event that asks for a meeting and has none shows why, in its block: once per
-        change of the reason (the note is compared with the one it shows)."""
+        """An event that asks for a meeting and has none shows why, in its block, once its
+        wait is long: parked, or not retried before it has waited `note_after` (a blip that
+        heals sooner is never seen in the event, which every attendee reads). Once per
+        change of the reason: the note is compared with the one it shows."""
         link = self.journal.link(event.id)
         if link is not None and link.state.has_meeting:
             return  # it shows a working meeting; that stays
+        if not (parked or self._long_wait(link)):
+            return
         text = note(failure.cause, parked)
         if not event.organizer_self or find_note(event.description) == text:
             return
@@ -270,6 +276,11 @@ class Executor:
             self.events.show_note(event, text)
         except (StepFailed, EventChanged) as exc:
             log.info("event %s: the note on its meeting could wait: %s", where(event), exc)
+
+    def _long_wait(self, link: Link | None) -> bool:
+        if link is None or link.waiting_since is None or link.next_attempt_at is None:
+            return True
+        return link.next_attempt_at >= link.waiting_since + self._note_after
 
 
 def _asks_for_a_meeting(plan: Plan) -> bool:

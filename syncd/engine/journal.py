@@ -178,6 +178,7 @@ class JournalWriter:
             owner=self.owner,
             park_at=self.now() if park else None,
             summary=summary,
+            now=self.now(),
         )
 
 

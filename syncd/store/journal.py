@@ -141,6 +141,7 @@ def _link(row: Row) -> Link:
         parked_at=row["parked_at"],
         replaced_meeting_id=row["replaced_meeting_id"],
         summary=row["summary"],
+        waiting_since=row["waiting_since"],
     )
 
 
@@ -371,9 +372,11 @@ class JournalStore(StoreBase):
         owner: str | None,
         park_at: datetime | None = None,
         summary: str | None = None,
+        now: datetime | None = None,
     ) -> bool:
         """Queue the event for a retry, or with `park_at` park it: no more retries until
-        `unpark`. A create of unknown outcome is never parked (it must be found out). A
+        `unpark`. The event waits since `now` unless it already did. A create of unknown
+        outcome is never parked (it must be found out). A
         create Zoom refused leaves no meeting behind: the event has none, or, for a re-host,
         still the one it had, under its old host. True if parked."""
         with self._connection() as connection:
@@ -383,6 +386,7 @@ class JournalStore(StoreBase):
                 _undo_create(row)
             row["attempts"] = (row["attempts"] or 0) + 1
             row["last_error"] = error
+            row["waiting_since"] = row["waiting_since"] or now
             parked = park_at is not None and row["state"] != LinkState.CREATING
             row["next_attempt_at"] = None if parked else retry_at
             row["parked_at"] = park_at if parked else None
@@ -502,6 +506,7 @@ def _settle(row: Row) -> None:
         return
     row["attempts"] = 0
     row["last_error"] = None
+    row["waiting_since"] = None
     row["held_at"] = None
     row["parked_at"] = None
     if row["state"] != LinkState.LINKED or row["meeting_type"] is not None:

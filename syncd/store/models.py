@@ -119,6 +119,8 @@ class LinkRow(Base):
     recurrence and changed occurrences."""
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the event's trouble began: its first failure since it last had what it asked for."""
     """When retries stopped (the reason is `last_error`); `syncd retry` clears it."""
     replaced_meeting_id: Mapped[int | None] = mapped_column(BigInteger)
     """A meeting a re-host replaced, deleted once the new one is written back."""

@@ -62,42 +62,61 @@ def test_retry_puts_a_parked_event_back_and_the_link_replaces_the_note(
     assert status.collect(fixed.store)["parked"] == []
 
 
-def test_a_failing_event_is_told_once_then_parked_after_park_after_tries(
+def test_a_failing_event_is_told_once_its_wait_is_long_then_parked_after_park_after_tries(
     google_sim, zoom_sim, make_app, config, clock
 ):
     event_id = put(google_sim, **when(days=5))  # still ahead when the clock moves days
-    app = make_app(with_sync(config, park_after=3))
+    app = make_app(with_sync(config, park_after=5))
     # Too many requests: Zoom made nothing (a 5xx would leave the outcome unknown, and an
     # event whose create may have reached Zoom is never parked: it must be found out).
     zoom_sim.inject("meetings.create", status=429, headers={"Retry-After": "0"}, times=None)
 
-    app.run_pass()
+    app.run_pass()  # retried 1, 3, 7 minutes after: within note_after_minutes (10), no note
     creates = zoom_sim.count("meetings.create")  # the client's own tries within the pass
     link = link_of(app, event_id)
     assert link.next_attempt_at is not None and link.parked_at is None
+    for minutes in (1, 2, 4):
+        assert find_note(description(google_sim, event_id)) is None
+        clock.advance(minutes=minutes)
+        app.run_pass()
+    # The fourth failure: the next try, 15 minutes after the first failure, is past 10.
     assert find_note(description(google_sim, event_id)) == PENDING
-    writes = google_sim.count("events.patch")
+    assert google_sim.count("events.patch") == 1
+    assert zoom_sim.count("meetings.create") == 4 * creates
 
     # The note syncd wrote comes back as a change: no retry before the retry time.
     app.run_pass()
-    assert zoom_sim.count("meetings.create") == creates
+    assert zoom_sim.count("meetings.create") == 4 * creates
 
     clock.advance(hours=1)
-    app.run_pass()  # the second failure, the same reason: the note is not written again
-    assert google_sim.count("events.patch") == writes
-    clock.advance(hours=1)
-    app.run_pass()  # the third: parked
-
+    app.run_pass()  # the fifth: parked
     link = link_of(app, event_id)
-    assert link.parked_at is not None and link.attempts == 3
+    assert link.parked_at is not None and link.attempts == 5
     assert find_note(description(google_sim, event_id)) == (
         "No Zoom meeting: Zoom or Google did not answer; ask your administrator."
     )
-    assert zoom_sim.count("meetings.create") == 3 * creates  # each pass's tries, three passes
+    assert google_sim.count("events.patch") == 2  # once per change of reason
+    assert zoom_sim.count("meetings.create") == 5 * creates  # each pass's tries
     zoom_sim.clear_faults()
     clock.advance(days=1)
     app.run_pass()
-    assert zoom_sim.count("meetings.create") == 3 * creates  # parked stays parked
+    assert zoom_sim.count("meetings.create") == 5 * creates  # parked stays parked
+
+
+def test_a_blip_that_heals_within_note_after_minutes_is_never_seen_in_the_event(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    event_id = put(google_sim, **when(days=5))
+    app = make_app(config)
+    zoom_sim.inject("meetings.create", status=429, headers={"Retry-After": "0"}, times=None)
+    app.run_pass()
+    zoom_sim.clear_faults()
+    clock.advance(minutes=1)
+
+    app.run_pass()
+
+    assert google_sim.count("events.patch") == 1  # the link, and nothing before it
+    assert find_block(description(google_sim, event_id)) is not None
 
 
 def test_untagging_an_event_with_a_note_leaves_the_users_text(
