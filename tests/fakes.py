@@ -473,6 +473,9 @@ class FakeZoom:
     def owner_email(self) -> str:
         return self.faults.run("owner_email", lambda: self.owner)
 
+    def sign_in(self) -> None:
+        self.faults.run("sign_in", lambda: None)
+
     # -- inside --------------------------------------------------------------------------------
     def _create(self, spec: MeetingSpec) -> Meeting:
         host = self._user(spec.host)

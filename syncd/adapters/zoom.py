@@ -279,6 +279,10 @@ class ZoomClient:
             self.tokens.invalidate(token)
         return response
 
+    def sign_in(self) -> None:
+        """A token, fetched unless one is held: ZoomAuthError if Zoom refuses the app."""
+        self.tokens.token()
+
     def missing_scopes(self) -> list[str]:
         """Scopes syncd needs that the app's token does not grant (granular or classic)."""
         self.tokens.token()

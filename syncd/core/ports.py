@@ -74,6 +74,9 @@ class MeetingsPort(Protocol):
 
     def owner_email(self) -> str: ...
 
+    def sign_in(self) -> None:
+        """ZoomAuthError if Zoom refuses syncd's credentials (ZoomUnavailable: no answer)."""
+
 
 class LeasePort(Protocol):
     def calendar(self, calendar_id: str) -> CalendarState: ...

@@ -118,6 +118,7 @@ class Engine:
         self.store.check_file()
         self._health.new_pass()
         self._listings.new_pass()
+        self._sign_in_to_zoom()
         report = PassReport()
         workers = max(1, min(self.options.workers, len(calendar_ids)))
         self._event_workers = max(1, self.options.workers // workers)  # the rest, per calendar
@@ -132,6 +133,20 @@ class Engine:
         if isinstance(self._health.down, ZoomAuthError):
             report.credentials_error = str(self._health.down)
         return report
+
+    def _sign_in_to_zoom(self) -> None:
+        """Zoom refusing syncd's credentials is the administrator's problem, not any event's:
+        found before the first event, it sends no event's request to Zoom (each waits, and
+        says so only once its wait is long), and the pass reports it once."""
+        if self.options.dry_run:
+            return
+        try:
+            self.zoom.sign_in()
+        except ZoomAuthError as exc:
+            log.error("%s; no meeting is made or changed until it is fixed", exc)
+            self._health.down = exc
+        except ZoomError:
+            pass  # not answering: each event finds out, and waits for its retry
 
     def _sync_unless_stopping(self, calendar_id: str) -> CalendarReport | None:
         return None if self._stop.is_set() else self.sync_calendar(calendar_id)

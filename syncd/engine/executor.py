@@ -126,7 +126,8 @@ class Executor:
             if self.journal.link(event.id) is None:
                 reference = reference_for(event.calendar_id, event.id)
                 self.journal.begin_create(event, reference, host)
-            self._record_failure(event.calendar_id, event.id, failure, event.summary)
+            parked = self._record_failure(event.calendar_id, event.id, failure, event.summary)
+            self._tell(event, failure, parked)  # it waits for its meeting all the same
             return Recall.UNKNOWN
         return Recall.FOUND if found else Recall.NOTHING
 
