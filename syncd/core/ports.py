@@ -207,6 +207,7 @@ class JournalPort(Protocol):
         park_at: datetime | None = None,
         summary: str | None = None,
         now: datetime | None = None,
+        on_zoom: bool = False,
     ) -> bool: ...
 
 
@@ -220,3 +221,7 @@ class StorePort(JournalPort, LeasePort, Protocol):
     """Everything the engine needs of the store."""
 
     def check_file(self) -> None: ...
+
+    def count_waiting_on_zoom(self) -> int: ...
+
+    def zoom_answers_again(self, now: datetime) -> int: ...

@@ -145,8 +145,23 @@ class Engine:
         except ZoomAuthError as exc:
             log.error("%s; no meeting is made or changed until it is fixed", exc)
             self._health.down = exc
+            return
         except ZoomError:
-            pass  # not answering: each event finds out, and waits for its retry
+            return  # not answering: each event finds out, and waits for its retry
+        self._retry_if_zoom_answers()
+
+    def _retry_if_zoom_answers(self) -> None:
+        """Events that wait for Zoom as a whole are tried at once when it answers again (one
+        light request asks), not hours later at their back-off's time."""
+        if not self.store.count_waiting_on_zoom():
+            return
+        try:
+            self.zoom.owner_email()
+        except ZoomError:
+            return
+        due = self.store.zoom_answers_again(self._clock())
+        if due:
+            log.info("Zoom answers again: %d waiting events are tried now", due)
 
     def _sync_unless_stopping(self, calendar_id: str) -> CalendarReport | None:
         return None if self._stop.is_set() else self.sync_calendar(calendar_id)

@@ -35,6 +35,7 @@ from syncd.core.actions import (
 )
 from syncd.core.description import BlockInfo, find_note
 from syncd.core.domain import Event, Link, reference_for
+from syncd.core.errors import ZoomAuthError, ZoomUnavailable
 from syncd.core.ports import CalendarPort, MeetingsPort
 from syncd.engine.event_steps import EventSteps
 from syncd.engine.failures import note, verdict
@@ -233,6 +234,7 @@ class Executor:
             failure.create_refused,
             park=park,
             summary=summary,
+            on_zoom=_zoom_down(failure.cause),
         )
         self.report.failures.append(f"{calendar_id}/{event_id}: {failure}")
         meeting_id = link.meeting_id if link else None
@@ -282,6 +284,14 @@ class Executor:
         if link is None or link.waiting_since is None or link.next_attempt_at is None:
             return True
         return link.next_attempt_at >= link.waiting_since + self._note_after
+
+
+def _zoom_down(cause: Exception) -> bool:
+    """Zoom failed as a whole (no answer, a 5xx, the credentials refused), not this request
+    alone: a 429 is the request's rate, which an answering Zoom does not lift."""
+    if isinstance(cause, ZoomAuthError):
+        return True
+    return isinstance(cause, ZoomUnavailable) and cause.status != 429
 
 
 def _asks_for_a_meeting(plan: Plan) -> bool:

@@ -166,6 +166,7 @@ class JournalWriter:
         create_refused: bool,
         park: bool = False,
         summary: str | None = None,
+        on_zoom: bool = False,
     ) -> bool:
         """Queue the event for a retry, or park it; True if parked."""
         return self.store.record_failure(
@@ -179,6 +180,7 @@ class JournalWriter:
             park_at=self.now() if park else None,
             summary=summary,
             now=self.now(),
+            on_zoom=on_zoom,
         )
 
 

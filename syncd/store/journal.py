@@ -169,6 +169,20 @@ class JournalStore(StoreBase):
         query = select(LINKS).where(LINKS.c.calendar_id == calendar_id, due).order_by(LINKS.c.id)
         return [_link(row) for row in self._rows(query)]
 
+    def zoom_answers_again(self, now: datetime) -> int:
+        """Zoom answers again: the events waiting for it (not parked) are due at `now`; how
+        many."""
+        waiting = (LINKS.c.waiting_on_zoom.is_(True), LINKS.c.next_attempt_at > now)
+        with self._connection() as connection:
+            return rowcount(
+                connection.execute(
+                    update(LINKS).where(*waiting).values(next_attempt_at=now, waiting_on_zoom=None)
+                )
+            )
+
+    def count_waiting_on_zoom(self) -> int:
+        return self._count(LINKS.c.waiting_on_zoom.is_(True))
+
     def live_links(self, calendar_id: str) -> list[Link]:
         """The calendar's links to a meeting that syncd follows (created or linked)."""
         query = (
@@ -373,6 +387,7 @@ class JournalStore(StoreBase):
         park_at: datetime | None = None,
         summary: str | None = None,
         now: datetime | None = None,
+        on_zoom: bool = False,
     ) -> bool:
         """Queue the event for a retry, or with `park_at` park it: no more retries until
         `unpark`. The event waits since `now` unless it already did. A create of unknown
@@ -387,6 +402,7 @@ class JournalStore(StoreBase):
             row["attempts"] = (row["attempts"] or 0) + 1
             row["last_error"] = error
             row["waiting_since"] = row["waiting_since"] or now
+            row["waiting_on_zoom"] = on_zoom or None
             parked = park_at is not None and row["state"] != LinkState.CREATING
             row["next_attempt_at"] = None if parked else retry_at
             row["parked_at"] = park_at if parked else None
@@ -507,6 +523,7 @@ def _settle(row: Row) -> None:
     row["attempts"] = 0
     row["last_error"] = None
     row["waiting_since"] = None
+    row["waiting_on_zoom"] = None
     row["held_at"] = None
     row["parked_at"] = None
     if row["state"] != LinkState.LINKED or row["meeting_type"] is not None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Integer,
@@ -121,6 +122,9 @@ class LinkRow(Base):
     parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the event's trouble began: its first failure since it last had what it asked for."""
+    waiting_on_zoom: Mapped[bool | None] = mapped_column(Boolean)
+    """Its last failure was Zoom's as a whole (no answer, credentials refused): when Zoom
+    answers again, it is tried at once instead of at its back-off's time."""
     """When retries stopped (the reason is `last_error`); `syncd retry` clears it."""
     replaced_meeting_id: Mapped[int | None] = mapped_column(BigInteger)
     """A meeting a re-host replaced, deleted once the new one is written back."""
