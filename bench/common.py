@@ -26,13 +26,22 @@ def share(total: int, parts: int, index: int) -> int:
 
 
 def seed(google: Any, calendars: int, events: int, tagged: int) -> dict[str, list[str]]:
-    """Events split evenly over the calendars, hourly from tomorrow on; in each calendar the
-    tagged ones are spread evenly among the others. The tagged events' ids, by calendar."""
+    """`calendars` calendars (`calendar_ids`) with `seed_events` in them."""
+    ids = calendar_ids(calendars)
+    for calendar in ids:
+        google.add_calendar(calendar, time_zone=ZONE)
+    return seed_events(google, ids, events, tagged)
+
+
+def seed_events(
+    google: Any, calendars: list[str], events: int, tagged: int
+) -> dict[str, list[str]]:
+    """Events split evenly over existing calendars, hourly from tomorrow on; in each calendar
+    the tagged ones are spread evenly among the others. The tagged events' ids, by calendar."""
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     tagged_ids: dict[str, list[str]] = {}
-    for c, calendar in enumerate(calendar_ids(calendars)):
-        google.add_calendar(calendar, time_zone=ZONE)
-        count, tags = share(events, calendars, c), share(tagged, calendars, c)
+    for c, calendar in enumerate(calendars):
+        count, tags = share(events, len(calendars), c), share(tagged, len(calendars), c)
         tagged_ids[calendar] = []
         for j in range(count):
             is_tagged = (j * tags) // count != ((j + 1) * tags) // count

@@ -7,9 +7,10 @@ DELETE /v2/meetings/<id>.
 
 It answers with Zoom's own error bodies and limits: 401 code 124 for a missing, unknown or
 expired token; the per-host daily create/update limit and, if configured, a per-second limit
-per rate-limit category (429 with X-RateLimit-* and a date-time Retry-After). A start_time
-without `Z` and without `timezone` is read in the host's own zone, as Zoom does. `now` is the
-simulator's clock (token expiry, daily limits, "upcoming"); tests may replace it.
+per rate-limit category (`CATEGORIES`), one rate for all or one each (`zoom_limits.BUSINESS`;
+429 with X-RateLimit-* and a date-time Retry-After). A start_time without `Z` and without
+`timezone` is read in the host's own zone, as Zoom does. `now` is the simulator's clock (token
+expiry, daily limits, "upcoming"); tests may replace it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from syncd.sim.issued import issued
 from syncd.sim.server import ApiError, SimServer
-from syncd.sim.zoom_limits import RateLimits
+from syncd.sim.zoom_limits import LIGHT, MEDIUM, PerSecond, RateLimits
 from syncd.sim.zoom_meeting import (
     DEFAULT_SETTINGS,
     INSTANT,
@@ -58,7 +59,16 @@ GRANULAR_SCOPES = " ".join(
     )
 )
 OWNER_EMAIL = "owner@sim.example"
-LIGHT, MEDIUM = "Light", "Medium"  # Zoom's rate-limit labels of the simulated operations
+CATEGORIES = {
+    "users.list": MEDIUM,
+    "users.get": LIGHT,
+    "meetings.create": MEDIUM,
+    "meetings.list": MEDIUM,
+    "meetings.get": LIGHT,
+    "meetings.update": LIGHT,
+    "meetings.delete": LIGHT,
+}
+"""Zoom's rate-limit category of each route (the token endpoint has none)."""
 PAGE_SIZE, MAX_PAGE_SIZE = 30, 300
 USER_STATUSES = ("active", "inactive", "pending")
 USER_LIST_FIELDS = (  # the fields of an item of "List users" that the simulator's users have
@@ -101,7 +111,7 @@ class ZoomSim(SimServer):
         token_lifetime: int = 3600,
         scope: str = GRANULAR_SCOPES,
         daily_create_limit: int = 100,
-        requests_per_second: float | None = None,
+        requests_per_second: PerSecond = None,
         host_time_zone: str = "America/Los_Angeles",
     ) -> None:
         super().__init__(port=port, latency=latency)
@@ -215,14 +225,14 @@ class ZoomSim(SimServer):
         }
         return self.json_response(200, body)
 
-    def _authorize(self, request: Request, category: str) -> None:
+    def _authorize(self, request: Request, route: str) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         expiry = self._tokens.get(token) if scheme.lower() == "bearer" else None
         if expiry is None:
             raise _zoom_error(401, 124, "Invalid access token.")
         if expiry <= self.now():
             raise _zoom_error(401, 124, "Access token is expired.")
-        self.limits.take(category, self.now())
+        self.limits.take(CATEGORIES[route], self.now())
 
     # -- users ---------------------------------------------------------------------------------
     def _find_user(self, ref: str) -> dict[str, Any] | None:
@@ -263,7 +273,7 @@ class ZoomSim(SimServer):
     def on_users_list(self, request: Request) -> Response:
         """The account's users with one status (active unless asked), in the order added."""
         with self._lock:
-            self._authorize(request, MEDIUM)
+            self._authorize(request, "users.list")
             status = request.args.get("status", "active")
             if status not in USER_STATUSES:
                 raise validation_failed(["status"])
@@ -281,16 +291,16 @@ class ZoomSim(SimServer):
 
     def on_users_get(self, request: Request, user_id: str) -> Response:
         with self._lock:
-            self._authorize(request, LIGHT)
+            self._authorize(request, "users.get")
             return self.json_response(200, self._user(user_id))
 
     # -- meetings ------------------------------------------------------------------------------
     def on_meetings_create(self, request: Request, user_id: str) -> Response:
         with self._lock:
-            self._authorize(request, MEDIUM)
+            self._authorize(request, "meetings.create")
             body = _json_object(request)
             host = self._host(body, self._user(user_id), body.get("type"))
-            self.limits.check_daily(host["id"], MEDIUM, self.now())
+            self.limits.check_daily(host["id"], CATEGORIES["meetings.create"], self.now())
             meeting = apply_changes(
                 self._new_meeting(host),
                 body,
@@ -303,7 +313,7 @@ class ZoomSim(SimServer):
 
     def on_meetings_list(self, request: Request, user_id: str) -> Response:
         with self._lock:
-            self._authorize(request, MEDIUM)
+            self._authorize(request, "meetings.list")
             user, now = self._user(user_id), self.now()
             wanted = LIST_TYPES.get(request.args.get("type", "scheduled"))
             if wanted is None:
@@ -324,7 +334,7 @@ class ZoomSim(SimServer):
 
     def on_meetings_get(self, request: Request, meeting_id: int) -> Response:
         with self._lock:
-            self._authorize(request, LIGHT)
+            self._authorize(request, "meetings.get")
             meeting = copy.deepcopy(self._existing(meeting_id))
         occurrence_id = request.args.get("occurrence_id")
         if occurrence_id is not None:
@@ -336,7 +346,7 @@ class ZoomSim(SimServer):
 
     def on_meetings_update(self, request: Request, meeting_id: int) -> Response:
         with self._lock:
-            self._authorize(request, LIGHT)
+            self._authorize(request, "meetings.update")
             current = self._existing(meeting_id)
             if current["status"] == "started":
                 raise _zoom_error(
@@ -348,7 +358,7 @@ class ZoomSim(SimServer):
             host = self._host(
                 body, self._users[current["host_id"]], body.get("type", current["type"])
             )
-            self.limits.check_daily(host["id"], LIGHT, self.now())
+            self.limits.check_daily(host["id"], CATEGORIES["meetings.update"], self.now())
             occurrence_id = request.args.get("occurrence_id")
             if occurrence_id is None:
                 updated = apply_changes(
@@ -362,7 +372,7 @@ class ZoomSim(SimServer):
     def on_meetings_delete(self, request: Request, meeting_id: int) -> Response:
         """Delete a meeting, or one occurrence of a series; reminder flags are accepted."""
         with self._lock:
-            self._authorize(request, LIGHT)
+            self._authorize(request, "meetings.delete")
             meeting = self._existing(meeting_id)
             if meeting["status"] == "started":
                 raise _zoom_error(

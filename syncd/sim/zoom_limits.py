@@ -1,16 +1,18 @@
 """Zoom's rate limits as the simulator applies them.
 
 Two kinds, as Zoom documents them (developers.zoom.us, "Rate limits"): per second per rate-limit
-category of the account (Light, Medium, ...), and 100 meeting creates/updates per day per HOST
-user, reset at 00:00 UTC. Both answer 429 with `{"code": 429, "message": ...}` and the headers
-X-RateLimit-Category, X-RateLimit-Type ("QPS" or "Daily-limit"), X-RateLimit-Limit,
-X-RateLimit-Remaining and Retry-After (a UTC date-time, e.g. 2020-05-31T00:00:00Z).
+category of the account (Light, Medium, Heavy; the rates depend on the plan: `PRO`, `BUSINESS`),
+and 100 meeting creates/updates per day per HOST user, reset at 00:00 UTC. Both answer 429
+with `{"code": 429, "message": ...}` and the headers X-RateLimit-Category, X-RateLimit-Type
+("QPS" or "Daily-limit"), X-RateLimit-Limit, X-RateLimit-Remaining and Retry-After (a UTC
+date-time, e.g. 2020-05-31T00:00:00Z).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from syncd.core.zoom_schedule import UTC_FORMAT
@@ -21,20 +23,30 @@ DAILY_LIMIT_MESSAGE = (
     "permitted for this particular user. You may resume these requests at GMT 00:00:00."
 )
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
+LIGHT, MEDIUM, HEAVY = "Light", "Medium", "Heavy"  # Zoom's rate-limit categories
+PRO: Mapping[str, float] = {LIGHT: 30.0, MEDIUM: 20.0, HEAVY: 10.0}
+"""A Pro account's requests a second by category."""
+BUSINESS: Mapping[str, float] = {LIGHT: 80.0, MEDIUM: 60.0, HEAVY: 40.0}
+"""A Business account's (and Business Plus, Enterprise) requests a second by category."""
+
+PerSecond = float | Mapping[str, float] | None
+"""One rate for every category, a rate per category (a category not named: unlimited), or
+None: no per-second limit."""
 
 
 class RateLimits:
     """Per-category token buckets (real time) and per-host daily write counts (sim time)."""
 
-    def __init__(self, daily_limit: int, per_second: float | None) -> None:
+    def __init__(self, daily_limit: int, per_second: PerSecond) -> None:
         self.daily_limit = daily_limit
         self.per_second = per_second
+        """May be replaced while the simulator runs (a number or a mapping, as above)."""
         self._buckets: dict[str, TokenBucket] = {}
         self._writes: Counter[tuple[str, str]] = Counter()  # (host id, UTC day) -> writes
 
     def take(self, category: str, now: datetime) -> None:
         """Spend one request of a category's per-second allowance, or ApiError 429."""
-        rate = self.per_second
+        rate = self.rate(category)
         if rate is None:
             return
         bucket = self._buckets.get(category)
@@ -44,6 +56,12 @@ class RateLimits:
         if wait is not None:
             retry = now + timedelta(seconds=wait)
             raise _limited(QPS_MESSAGE, category, "QPS", math.ceil(rate), retry)
+
+    def rate(self, category: str) -> float | None:
+        """The category's requests a second; None: unlimited."""
+        if self.per_second is None or isinstance(self.per_second, int | float):
+            return self.per_second
+        return self.per_second.get(category)
 
     def check_daily(self, host_id: str, category: str, now: datetime) -> None:
         """ApiError 429 if the host has used up today's meeting creates and updates."""

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from syncd.sim.zoom import GRANULAR_SCOPES, OWNER_EMAIL, ZoomSim
+from syncd.sim.zoom_limits import BUSINESS
 from tests.schemas import validate_zoom_response
 
 TOKEN_FORM = {"grant_type": "account_credentials", "account_id": "sim-account"}
@@ -581,6 +582,25 @@ def test_per_second_limit() -> None:
             seconds=1
         )
         assert api.post("/users/me/meetings", json={}).status_code == 201  # Medium: its own bucket
+
+
+def test_per_second_limits_per_category() -> None:
+    """A Business account: each category has its own rate (Light 80, Medium 60 a second); a
+    category left out of the mapping is not limited."""
+    assert BUSINESS == {"Light": 80.0, "Medium": 60.0, "Heavy": 40.0}
+    with ZoomSim(requests_per_second={"Light": 3, "Medium": 2}) as sim, client(sim) as api:
+        creates = [api.post("/users/me/meetings", json={}).status_code for _ in range(3)]
+        assert creates == [201, 201, 429]
+        refused = api.get("/users/me/meetings")
+        assert refused.status_code == 429
+        assert refused.headers["X-RateLimit-Category"] == "Medium"
+        assert refused.headers["X-RateLimit-Limit"] == "2"
+        assert [api.get("/users/me").status_code for _ in range(4)] == [200, 200, 200, 429]
+        sim.limits.per_second = {"Medium": 2}  # Light no longer limited
+        assert {api.get("/users/me").status_code for _ in range(10)} == {200}
+        assert sim.limits.rate("Heavy") is None
+        sim.limits.per_second = 5  # one rate for every category, as before
+        assert sim.limits.rate("Heavy") == 5
 
 
 def test_no_per_second_limit_by_default(api: httpx.Client) -> None:
