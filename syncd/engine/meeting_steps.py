@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -87,7 +88,7 @@ class MeetingSteps:
         self._listings.of(host, self._references)
         listers = self._listings.hosts_with(reference)
         if not listers:
-            for other in sorted(also):
+            for other in _each_worker_its_own_start(self._listings.not_listed(also), reference):
                 self._listings.of(other, self._references)
             listers = self._listings.hosts_with(reference)
         if not listers:
@@ -153,9 +154,12 @@ class MeetingSteps:
         hosts |= {each.host for each in unmet.values() if each.host}
         # The pass's listings: made after every lost create could have landed (this pass
         # began after the recovery window), and shared by the calendars' sweeps.
-        listings = {
-            host: self._listings.of(host, self._references) for host in sorted(hosts | set(also))
+        calendar = links[0].calendar_id if links else ""
+        listed = {
+            host: self._listings.of(host, self._references)
+            for host in _each_worker_its_own_start(hosts | set(also), calendar)
         }
+        listings = dict(sorted(listed.items()))
         for host, listing in listings.items():
             for reference, ids in listing.items():
                 if reference in unmet:
@@ -586,6 +590,17 @@ def duplicates(
         if others and (link.meeting_id in listed or still_has(link)):
             for meeting_id in others:
                 yield link, listed[meeting_id], meeting_id
+
+
+def _each_worker_its_own_start(hosts: Iterable[str], key: str) -> list[str]:
+    """The hosts in an order of `key`'s own (an event's reference, a calendar): workers
+    looking through the same hosts for different events list different ones at once, instead
+    of queueing behind one another."""
+    ordered = sorted(hosts)
+    if not ordered:
+        return ordered
+    start = zlib.crc32(key.encode()) % len(ordered)
+    return ordered[start:] + ordered[:start]
 
 
 def _meeting_gone(failure: StepFailed) -> bool:

@@ -2,12 +2,16 @@
 (docs/design.md, "A lost database"): listed at most once a pass and shared by every
 calendar's pass. A first pass over many calendars hosted by one user lists that user once,
 not once per calendar, whose pages would grow with the meetings the calendars before it made.
+
+Hosts are listed in parallel: a host's listing is made under that host's own lock (a second
+worker that wants it waits for the first), never under the lock of them all, so that the
+workers together list as fast as Zoom's rate allows.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 Listing = dict[str, list[int]]
 """Meeting ids by the reference in their agenda."""
@@ -16,23 +20,42 @@ Listing = dict[str, list[int]]
 class HostListings:
     def __init__(self) -> None:
         self._by_host: dict[str, Listing] = {}
+        self._hosts_by_reference: dict[str, list[str]] = {}
+        self._listing: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def new_pass(self) -> None:
         with self._lock:
             self._by_host.clear()
+            self._hosts_by_reference.clear()
+            self._listing.clear()
 
     def of(self, host: str, list_host: Callable[[str], Listing]) -> Listing:
         """The host's listing, made by `list_host` the first time this pass asks."""
         with self._lock:
-            if host not in self._by_host:
-                self._by_host[host] = list_host(host)
-            return self._by_host[host]
+            if host in self._by_host:
+                return self._by_host[host]
+            host_lock = self._listing.setdefault(host, threading.Lock())
+        with host_lock:
+            with self._lock:
+                if host in self._by_host:
+                    return self._by_host[host]
+            listing = list_host(host)
+            with self._lock:
+                self._by_host[host] = listing
+                for reference in listing:
+                    self._hosts_by_reference.setdefault(reference, []).append(host)
+            return listing
+
+    def not_listed(self, hosts: Iterable[str]) -> list[str]:
+        """Those of `hosts` not listed yet this pass."""
+        with self._lock:
+            return [host for host in hosts if host not in self._by_host]
 
     def hosts_with(self, reference: str) -> list[str]:
         """The hosts listed this pass that have a meeting with `reference`."""
         with self._lock:
-            return [host for host, listing in self._by_host.items() if reference in listing]
+            return list(self._hosts_by_reference.get(reference, ()))
 
     def ids(self, host: str, reference: str) -> list[int]:
         with self._lock:

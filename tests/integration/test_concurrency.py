@@ -19,7 +19,7 @@ def seed(google_sim, count: int) -> None:
 
 def test_a_second_syncd_leaves_a_calendar_in_work_alone(google_sim, zoom_sim, make_app):
     seed(google_sim, 10)
-    zoom_sim.latency = 0.05
+    zoom_sim.latency = 0.3  # the first pass is still at work when the second starts
     first, second = make_app(), make_app()
     worker = threading.Thread(target=lambda: first.run_pass())
     worker.start()

@@ -107,20 +107,23 @@ def test_replicas_on_one_database_share_googles_quota(google_sim, zoom_sim, make
     budget (16 requests a shortened window), so together they are never refused."""
     google_sim.requests_per_minute = 480
     google_sim.quota_window = 2.0
-    told = with_google_quota(with_rooms(config, google_sim, workers=4), 480)
+    for room in ROOMS:
+        google_sim.add_calendar(room, "Europe/Berlin")
+    rooms = config.google.model_copy(update={"calendars": ROOMS})
+    told = with_google_quota(config.model_copy(update={"google": rooms}), 480)
     replicas = [make_app(told, quota_window=2.0), make_app(told, quota_window=2.0)]
     replicas[1].engine._owner = "host:2:other"  # a second process
-    for app in replicas:  # each registers at its pass: both are alive for the next ones
+    for app in replicas:  # each registers at its pass (6 requests): both alive for the next
         assert app.run_pass().ok
     for room in ROOMS:
-        for i in range(4):
-            google_sim.put_event(room, {"summary": f"{room} more {i} #zoom", **when(days=5 + i)})
+        for i in range(7):
+            google_sim.put_event(room, {"summary": f"{room} {i} #zoom", **when(days=1 + i)})
 
     with ThreadPoolExecutor(2) as pool:
         reports = list(pool.map(lambda app: app.run_pass(), replicas))
 
     references = Counter(m["agenda"].split()[0] for m in zoom_sim.meetings())
-    assert len(references) == 18 + 24 and set(references.values()) == {1}
+    assert len(references) == 42 and set(references.values()) == {1}
     assert google_sim.quota_refusals() == 0
     assert google_sim.peak_in_window() <= 16
     assert all(not c.error or c.busy for report in reports for c in report.calendars)
