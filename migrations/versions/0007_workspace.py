@@ -1,7 +1,8 @@
 """Links remember since when their event waits (its first failure since the last success),
 so that a note is written only once the wait is long, and whether it waits for Zoom as a
-whole, so that it is tried at once when Zoom answers again. A Google Workspace: calendars remember since when they are out of the directory's scope,
-so that `syncd status` shows them as such (nothing of theirs is deleted); the replicas that
+whole, so that it is tried at once when Zoom answers again. A Google Workspace: calendars
+remember since when they are out of the directory's scope, so that `syncd status` shows them
+as such (nothing of theirs is deleted); the replicas that
 share the database say when they were last alive, so that they share Google's quotas.
 
 Revision ID: 0007
