@@ -144,6 +144,13 @@ class Keep:
 
 
 @dataclass(frozen=True)
+class Depart:
+    """The event is gone from this calendar, perhaps moved to another watched one: its
+    meeting waits until every other watched calendar has been read since (the one it moved
+    to then takes the link over), and is deleted only if none did."""
+
+
+@dataclass(frozen=True)
 class Forget:
     """Nothing is left to do or to retry for this event: drop its journal row."""
 
@@ -162,6 +169,7 @@ Action = (
     | ShowSeriesBlock
     | RemoveBlock
     | Keep
+    | Depart
     | Forget
 )
 
@@ -221,5 +229,7 @@ def describe(action: Action) -> str:
             return "remove the meeting block from the event"
         case Keep():
             return "keep the meeting (on_cancel = keep)"
+        case Depart():
+            return "wait for the other calendars, in case the event moved to one of them"
         case Forget():
             return "forget the event"

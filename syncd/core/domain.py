@@ -184,6 +184,9 @@ class Link:
     """The event's summary when syncd last created, found or failed to make its meeting."""
     waiting_since: datetime | None = None
     """When the event's first failure since it last had what it asked for happened."""
+    departed_at: datetime | None = None
+    """When the event was first seen gone from its calendar (its meeting not yet deleted:
+    the event may have moved to another watched calendar)."""
 
     @property
     def block(self) -> BlockInfo | None:
@@ -220,3 +223,6 @@ class CalendarState:
     out_of_scope_since: datetime | None = None
     """Since when the calendar is no longer watched (its user left the directory's scope):
     not read, its links and meetings kept."""
+    changes_read_at: datetime | None = None
+    """Every change made before this instant has been read (the start of the last pass
+    whose listing completed)."""

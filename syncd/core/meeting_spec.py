@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from syncd.core.description import plain_text, remove_block
@@ -17,6 +17,7 @@ from syncd.core.timing import AllDayPolicy, meeting_time
 PLANNING_VERSION = 2
 """Raised when syncd plans existing events differently (2: exact recurring meetings): the next
 pass then plans every event again, as after a change of the config."""
+ALWAYS = datetime.max.replace(tzinfo=UTC)
 TOPIC_LIMIT = 200
 AGENDA_LIMIT = 2000
 
@@ -47,6 +48,10 @@ class Context:
     now: datetime
     zoom_users: frozenset[str] | None = None
     """The account's active users' e-mails, lower case (needed for `host = "organizer"`)."""
+    others_read_until: datetime = ALWAYS
+    """Every other watched calendar's changes have been read up to this instant: an event
+    gone from this calendar before then that none of them took over did not move to one
+    (with no other calendar, any event gone is gone)."""
 
 
 def settings_fingerprint(settings: Settings, users_known: bool = True) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from syncd.core.actions import (
     Action,
     Adopt,
     Create,
     Delete,
+    Depart,
     DropReplaced,
     FindOrCreate,
     Forget,
@@ -45,6 +46,10 @@ from syncd.core.meeting_spec import Context, meeting_spec, resolve_host
 from syncd.core.tagging import is_tagged
 from syncd.core.timing import has_ended, meeting_time
 from syncd.core.zoom_schedule import occurrence_changes
+
+MOVE_WAIT_LIMIT = timedelta(hours=1)
+"""How long a gone event's meeting waits for the other watched calendars to be read (one
+failing for ever must not keep every cancelled event's meeting alive)."""
 
 
 class EventState(enum.StrEnum):
@@ -189,9 +194,14 @@ def follow(event: Event, link: Link | None, ctx: Context) -> Plan:
         return _plan(event, link, "event changed", update, WriteBack())
     if not carries_link(event, link):
         return _plan(event, link, "event does not show its meeting", WriteBack(link.block))
-    if link.state is not LinkState.LINKED or link.held_at or link.next_attempt_at:
-        # Shown, but journaled as something else: created, kept, held for deletion, or
-        # queued for a retry that is no longer needed.
+    if (
+        link.state is not LinkState.LINKED
+        or link.held_at
+        or link.next_attempt_at
+        or link.departed_at
+    ):
+        # Shown, but journaled as something else: created, kept, held for deletion, gone
+        # (now back), or queued for a retry that is no longer needed.
         return _plan(event, link, "event shows its meeting", WriteBack(link.block))
     return _plan(event, link, "up to date")
 
@@ -240,11 +250,18 @@ def resolve_gone(event: Event, link: Link | None, ctx: Context) -> Plan:
 
 
 def cancel(event: Event, link: Link | None, ctx: Context) -> Plan:
+    """Gone from this calendar: cancelled, or moved to another (a change of owner,
+    `events.move`), where it keeps its meeting. The meeting is deleted once every other
+    watched calendar has been read since the event was seen gone and none took it over."""
     link = _require(link)
     if ctx.settings.on_cancel == "keep":
         return _plan(event, link, "cancelled (on_cancel = keep)", Keep())
-    delete = Delete(_meeting_id(link), "event cancelled")
-    return _plan(event, link, "cancelled", delete, Forget())
+    gone_at = link.departed_at or ctx.now
+    if gone_at < ctx.others_read_until or ctx.now - gone_at >= MOVE_WAIT_LIMIT:
+        delete = Delete(_meeting_id(link), "event cancelled")
+        return _plan(event, link, "cancelled", delete, Forget())
+    waiting = "gone; waiting for the other calendars, in case it moved to one of them"
+    return _plan(event, link, waiting, *(() if link.departed_at else (Depart(),)))
 
 
 def show_series_block(event: Event, link: Link | None, ctx: Context) -> Plan:

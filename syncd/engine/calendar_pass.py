@@ -30,7 +30,7 @@ from syncd.core.meeting_spec import (
     resolve_host,
     settings_fingerprint,
 )
-from syncd.core.planner import needs_instances, plan
+from syncd.core.planner import adoptable_meeting_id, needs_instances, plan
 from syncd.core.ports import CalendarPort, JournalPort
 from syncd.engine.journal import PassBook
 from syncd.engine.report import CalendarReport
@@ -58,6 +58,8 @@ class PlanRunner(Protocol):
     def verify(self, link: Link) -> None: ...
 
     def recall(self, event: Event, host: str, also: Iterable[str]) -> Recall: ...
+
+    def take_over(self, event: Event, meeting_id: int) -> Link | None: ...
 
     def sweep(
         self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]
@@ -387,6 +389,8 @@ class CalendarPass:
     def _handle(self, event: Event, link: Link | None) -> None:
         self._check_stop()
         self._handled.add(event.id)
+        if link is None:
+            link = self._moved_here(event)
         recalled = Recall.NOTHING
         if self._may_be_forgotten(event, link):
             host = link.host if link and link.host else resolve_host(event, self.context).host
@@ -397,6 +401,14 @@ class CalendarPass:
         if first is not None:
             self._carry_out(first)
         self._on_progress(self.calendar_id, self.report.count("events_seen"))
+
+    def _moved_here(self, event: Event) -> Link | None:
+        """The link another watched calendar has for this event's meeting, taken over if the
+        event moved here from it (it names the meeting, on its organizer's copy)."""
+        if event.cancelled or event.recurring_event_id or not event.organizer_self:
+            return None
+        meeting_id = adoptable_meeting_id(event)
+        return None if meeting_id is None else self.runner.take_over(event, meeting_id)
 
     def _carry_out(self, first: Plan) -> None:
         """Run a plan; plan again with the fresh event while a write finds it changed."""

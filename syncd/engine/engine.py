@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from syncd.core.domain import CalendarState
 from syncd.core.errors import ZoomAuthError, ZoomError
-from syncd.core.meeting_spec import Context, Settings
+from syncd.core.meeting_spec import ALWAYS, Context, Settings
 from syncd.core.ports import CalendarPort, MeetingsPort, StorePort
 from syncd.engine.calendar_pass import Audit, CalendarPass, DeleteGuard, PassSettings, PlanRunner
 from syncd.engine.executor import Executor, PreviewExecutor
@@ -76,6 +77,25 @@ class ZoomUsers:
             return self._emails
 
 
+_NEVER_READ = datetime.min.replace(tzinfo=UTC)
+
+
+def others_read_until(
+    states: Iterable[CalendarState], watched: Iterable[str]
+) -> Callable[[str], datetime]:
+    """For each watched calendar, the instant up to which every other watched calendar's
+    changes have been read (the earliest of theirs): an event gone from it before then did
+    not move to one of them unless that one took its link over."""
+    read_at = {state.id: state.changes_read_at for state in states}
+    earliest = sorted((read_at.get(c) or _NEVER_READ, c) for c in set(watched))
+
+    def until(calendar_id: str) -> datetime:
+        others = (moment for moment, other in earliest if other != calendar_id)
+        return next(others, ALWAYS)
+
+    return until
+
+
 class Engine:
     def __init__(
         self,
@@ -99,6 +119,7 @@ class Engine:
         self._listings = HostListings()
         self._users = ZoomUsers(zoom, self._clock)
         self._event_workers = 1
+        self._others_read_until: Callable[[str], datetime] = lambda _calendar: _NEVER_READ
 
     @property
     def owner(self) -> str:
@@ -119,6 +140,7 @@ class Engine:
         self._health.new_pass()
         self._listings.new_pass()
         self._sign_in_to_zoom()
+        self._others_read_until = others_read_until(self.store.calendars(), calendar_ids)
         report = PassReport()
         workers = max(1, min(self.options.workers, len(calendar_ids)))
         self._event_workers = max(1, self.options.workers // workers)  # the rest, per calendar
@@ -186,6 +208,7 @@ class Engine:
             calendar_zone=self.store.calendar(calendar_id).time_zone,
             now=self._clock(),
             zoom_users=self._users.emails() if settings.host == "organizer" else None,
+            others_read_until=self._others_read_until(calendar_id),
         )
         return CalendarPass(
             calendar_id,

@@ -19,6 +19,7 @@ from syncd.core.actions import (
     Adopt,
     Create,
     Delete,
+    Depart,
     DropReplaced,
     FindOrCreate,
     Forget,
@@ -132,6 +133,25 @@ class Executor:
             return Recall.UNKNOWN
         return Recall.FOUND if found else Recall.NOTHING
 
+    def take_over(self, event: Event, meeting_id: int) -> Link | None:
+        """The event moved here from another watched calendar with its meeting (a change of
+        owner, `events.move`): that calendar's link becomes this one's, so the meeting and
+        its join link stay; its plan then moves it to the new host if need be."""
+        reference = reference_for(event.calendar_id, event.id)
+        source = self.journal.take_over(event.id, meeting_id, reference)
+        if source is None:
+            return None
+        self.report.count("meetings_adopted")
+        log.info(
+            "event %s %r: moved here from calendar %s; it keeps meeting %s",
+            where(event),
+            event.summary,
+            source,
+            meeting_id,
+            extra=about(event.calendar_id, event.id, "moved_in", meeting_id),
+        )
+        return self.journal.link(event.id)
+
     def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]) -> bool:
         """Delete duplicates of the linked meetings, and any meeting of an event that has
         none now (looking at the hosts `also` too); False if Zoom could not be asked."""
@@ -208,6 +228,15 @@ class Executor:
                     where(event),
                     event.summary,
                     extra=about(event.calendar_id, event.id, "kept"),
+                )
+            case Depart():
+                self.journal.departed(event.id)
+                log.info(
+                    "event %s: gone from the calendar; its meeting %s waits for the other "
+                    "calendars to be read, in case the event moved to one of them",
+                    where(event),
+                    progress.block.meeting_id if progress.block else None,
+                    extra=about(event.calendar_id, event.id, "departed"),
                 )
             case Forget():
                 self.journal.forget(event.id)
@@ -328,6 +357,10 @@ class PreviewExecutor:
     def recall(self, event: Event, host: str, also: Iterable[str]) -> Recall:
         """A dry run looks nothing up: it says "would create" for a forgotten meeting too."""
         return Recall.NOTHING
+
+    def take_over(self, event: Event, meeting_id: int) -> Link | None:
+        """A dry run moves no link: it says "would reuse the meeting the event names"."""
+        return None
 
     def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]) -> bool:
         """A dry run deletes nothing."""

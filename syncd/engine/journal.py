@@ -49,6 +49,7 @@ class JournalWriter:
         self.owner = owner
         self._clock = clock
         self._check_lease = check_lease
+        self._started: datetime | None = None
 
     def now(self) -> datetime:
         return self._clock()
@@ -60,6 +61,7 @@ class JournalWriter:
 
     # -- the pass ----------------------------------------------------------------------------
     def start_pass(self) -> None:
+        self._started = self.now()
         self.store.start_pass(self.calendar_id)
 
     def finish_pass(
@@ -70,12 +72,15 @@ class JournalWriter:
         error: str | None,
         fingerprint: str | None,
     ) -> None:
+        """A sync token given means the listing completed: every change made before the
+        pass started has been read."""
         self.store.finish_pass(
             self.calendar_id,
             sync_token=sync_token,
             time_zone=time_zone,
             error=error,
             fingerprint=fingerprint,
+            changes_read_at=self._started if sync_token is not None else None,
         )
 
     def forget_sync_token(self) -> None:
@@ -148,6 +153,12 @@ class JournalWriter:
 
     def kept(self, event_id: str) -> None:
         self.store.record_kept(self.calendar_id, event_id, self.owner)
+
+    def departed(self, event_id: str) -> None:
+        self.store.record_departed(self.calendar_id, event_id, self.now(), self.owner)
+
+    def take_over(self, event_id: str, meeting_id: int, reference: str) -> str | None:
+        return self.store.take_over(self.calendar_id, event_id, meeting_id, reference, self.owner)
 
     def forget(self, event_id: str) -> None:
         self.store.forget(self.calendar_id, event_id, self.owner)

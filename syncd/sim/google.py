@@ -136,6 +136,10 @@ class GoogleCalendarSim(SimServer):
     def delete_event(self, calendar_id: str, event_id: str) -> None:
         self._store.delete(calendar_id, event_id)
 
+    def move_event(self, source: str, event_id: str, destination: str) -> dict[str, Any]:
+        """The user moves the event to another calendar, or gives it another owner."""
+        return self._store.move(source, event_id, destination)
+
     def event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
         return self._store.get(calendar_id, event_id)
 

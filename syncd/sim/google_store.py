@@ -193,6 +193,19 @@ class CalendarStore:
             event["status"] = "cancelled"
             self._store(cal, event)
 
+    def move(self, source: str, event_id: str, destination: str) -> dict[str, Any]:
+        """`events.move`, and Google Calendar's "change owner": the event leaves `source`
+        (cancelled there, as a sync shows a deleted event) and is in `destination` with the
+        same id, organized by that calendar, its extended properties with it."""
+        with self._lock:
+            src, dst = self._writable_calendar(source), self._writable_calendar(destination)
+            event = copy.deepcopy(self._event(src, event_id))
+            if event_id in dst.events:
+                raise GoogleError(409, "The requested identifier already exists.", "duplicate")
+            self._store(src, {**copy.deepcopy(event), "status": "cancelled"})
+            event["organizer"] = {"email": destination, "self": True}
+            return self._store(dst, self._complete(dst, event, None))
+
     def _complete(
         self, cal: _Calendar, event: dict[str, Any], old: dict[str, Any] | None
     ) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def _calendar(row: CalendarRow) -> CalendarState:
         settings_fingerprint=row.settings_fingerprint,
         recovering_until=row.recovering_until,
         out_of_scope_since=row.out_of_scope_since,
+        changes_read_at=row.changes_read_at,
     )
 
 
@@ -76,9 +77,11 @@ class CalendarStore(StoreBase):
         time_zone: str | None,
         error: str | None,
         fingerprint: str | None = None,
+        changes_read_at: datetime | None = None,
     ) -> None:
         """Record the end of a pass; the sync token advances only when one is given, together
-        with the fingerprint of the config its events were planned with."""
+        with the fingerprint of the config its events were planned with, and the instant up
+        to which the calendar's changes have been read."""
         with self._transaction() as session:
             row = calendar_row(session, calendar_id)
             now = utcnow()
@@ -89,6 +92,8 @@ class CalendarStore(StoreBase):
             if sync_token is not None:
                 row.sync_token = sync_token
                 row.settings_fingerprint = fingerprint
+            if changes_read_at is not None:
+                row.changes_read_at = changes_read_at
             if time_zone:
                 row.time_zone = time_zone
 

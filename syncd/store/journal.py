@@ -142,6 +142,7 @@ def _link(row: Row) -> Link:
         replaced_meeting_id=row["replaced_meeting_id"],
         summary=row["summary"],
         waiting_since=row["waiting_since"],
+        departed_at=row["departed_at"],
     )
 
 
@@ -160,10 +161,11 @@ class JournalStore(StoreBase):
         ]
 
     def due_links(self, calendar_id: str, now: datetime, *, held_too: bool = False) -> list[Link]:
-        """Links with work left whose time has come: queued failures, and steps a crash cut
-        short (every step in flight is due at once until it completes); with `held_too`, also
+        """Links with work left whose time has come: queued failures, steps a crash cut
+        short (every step in flight is due at once until it completes), and events gone from
+        the calendar whose meeting waits to see whether they moved; with `held_too`, also
         every deletion the mass-change guard held back."""
-        due = LINKS.c.next_attempt_at <= now
+        due = or_(LINKS.c.next_attempt_at <= now, LINKS.c.departed_at.is_not(None))
         if held_too:
             due = or_(due, LINKS.c.held_at.is_not(None))
         query = select(LINKS).where(LINKS.c.calendar_id == calendar_id, due).order_by(LINKS.c.id)
@@ -346,6 +348,50 @@ class JournalStore(StoreBase):
             _settle(row)
             _save(connection, row, owner)
 
+    def record_departed(
+        self, calendar_id: str, event_id: str, now: datetime, owner: str | None
+    ) -> None:
+        """The event is gone from the calendar; its meeting waits (the row may have been
+        taken over by the calendar the event moved to)."""
+        with self._connection() as connection:
+            row = _find(connection, calendar_id, event_id)
+            if row is None:
+                _fence(connection, calendar_id, owner)
+                return
+            row["departed_at"] = row["departed_at"] or now
+            _save(connection, row, owner)
+
+    def take_over(
+        self, calendar_id: str, event_id: str, meeting_id: int, reference: str, owner: str | None
+    ) -> str | None:
+        """The event moved here from another calendar with its meeting (a change of owner,
+        `events.move`): that calendar's link, if it has the meeting and is at rest (no
+        create, no re-host under way), becomes this calendar's, under the event's new
+        reference. The calendar it came from, or None."""
+        moved = select(LINKS).where(
+            LINKS.c.event_id == event_id,
+            LINKS.c.meeting_id == meeting_id,
+            LINKS.c.calendar_id != calendar_id,
+            LINKS.c.state.in_((*LIVE_STATES, LinkState.KEPT)),
+            LINKS.c.replaced_meeting_id.is_(None),
+        )
+        with self._connection() as connection:
+            found = connection.execute(moved).mappings().first()
+            if found is None:
+                return None
+            ensure_calendar_row(connection, calendar_id)
+            connection.execute(
+                _UPDATE,
+                {
+                    "row_id": found["id"],
+                    "calendar_id": calendar_id,
+                    "reference": reference,
+                    "departed_at": None,
+                },
+            )
+            _fence(connection, calendar_id, owner)
+            return str(found["calendar_id"])
+
     def forget(self, calendar_id: str, event_id: str, owner: str | None) -> None:
         """The event has no meeting and nothing left to retry: drop its row."""
         with self._connection() as connection:
@@ -526,5 +572,6 @@ def _settle(row: Row) -> None:
     row["waiting_on_zoom"] = None
     row["held_at"] = None
     row["parked_at"] = None
+    row["departed_at"] = None
     if row["state"] != LinkState.LINKED or row["meeting_type"] is not None:
         row["next_attempt_at"] = None

@@ -75,6 +75,9 @@ class CalendarRow(Base):
     looked up by reference, then duplicates that reached Zoom late are deleted."""
     out_of_scope_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Since when the calendar's user is outside the directory's scope (not read)."""
+    changes_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Every change made before this instant has been read: the start of the last pass
+    whose listing completed."""
 
 
 class ReplicaRow(Base):
@@ -98,7 +101,7 @@ class LinkRow(Base):
     """The event's summary when syncd last acted on it, for `syncd status`."""
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(16))
-    meeting_id: Mapped[int | None] = mapped_column(BigInteger)
+    meeting_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     join_url: Mapped[str | None] = mapped_column(Text)
     passcode: Mapped[str] = mapped_column(String(16), default="")
     host: Mapped[str | None] = mapped_column(String(320))
@@ -120,12 +123,16 @@ class LinkRow(Base):
     recurrence and changed occurrences."""
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When retries stopped (the reason is `last_error`); `syncd retry` clears it."""
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When the event's trouble began: its first failure since it last had what it asked for."""
     waiting_on_zoom: Mapped[bool | None] = mapped_column(Boolean)
     """Its last failure was Zoom's as a whole (no answer, credentials refused): when Zoom
     answers again, it is tried at once instead of at its back-off's time."""
-    """When retries stopped (the reason is `last_error`); `syncd retry` clears it."""
+    departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the event was first seen gone from this calendar while its meeting was followed:
+    the meeting waits until every other watched calendar has been read since, in case the
+    event moved to one of them."""
     replaced_meeting_id: Mapped[int | None] = mapped_column(BigInteger)
     """A meeting a re-host replaced, deleted once the new one is written back."""
     replaced_host: Mapped[str | None] = mapped_column(String(320))

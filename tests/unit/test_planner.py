@@ -10,6 +10,7 @@ from syncd.core.actions import (
     Adopt,
     Create,
     Delete,
+    Depart,
     DropReplaced,
     FindOrCreate,
     Forget,
@@ -33,7 +34,15 @@ from syncd.core.domain import (
     reference_for,
 )
 from syncd.core.meeting_spec import AGENDA_LIMIT, TOPIC_LIMIT, Context, Settings, meeting_spec
-from syncd.core.planner import TABLE, EventState, LinkKind, event_state, link_kind, plan
+from syncd.core.planner import (
+    MOVE_WAIT_LIMIT,
+    TABLE,
+    EventState,
+    LinkKind,
+    event_state,
+    link_kind,
+    plan,
+)
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 CTX = Context(Settings(), "UTC", NOW)
@@ -156,6 +165,23 @@ def test_on_cancel_keep_keeps_the_meeting_and_resolves_to_keeping_it():
     gone = EVENTS[G]
     assert plan(gone, LINKS[M], keep).actions == (Keep(),)
     assert plan(gone, LINKS[C], keep).actions == (Resolve(REF, "me", SENT, delete=False),)
+
+
+def test_a_gone_event_s_meeting_waits_until_every_other_calendar_was_read_since():
+    """It may have moved to another watched calendar, which then takes the link over."""
+    gone, linked = EVENTS[G], LINKS[M]
+    not_read_since = replace(CTX, others_read_until=NOW - timedelta(minutes=3))
+    assert plan(gone, linked, not_read_since).actions == (Depart(),)
+    departed = replace(linked, departed_at=NOW - timedelta(minutes=2))
+    assert plan(gone, departed, not_read_since).actions == ()  # still waiting
+    read_since = replace(CTX, others_read_until=NOW - timedelta(minutes=1))
+    assert plan(gone, departed, read_since).actions == EXPECTED[(G, M)]
+    failing = replace(CTX, others_read_until=NOW - 2 * MOVE_WAIT_LIMIT)
+    assert plan(gone, departed, failing).actions == ()
+    too_long = replace(departed, departed_at=NOW - MOVE_WAIT_LIMIT)
+    assert plan(gone, too_long, failing).actions == EXPECTED[(G, M)]
+    back = shown(EVENTS[W])  # restored, or moved back before the meeting was deleted
+    assert plan(back, departed, not_read_since).actions == (WriteBack(INFO),)
 
 
 def test_new_tagged_event_is_created_then_written_back():
