@@ -47,6 +47,11 @@ def settings(config: Config) -> Settings:
     )
 
 
+SWEEP_SECONDS = 4
+"""A recovery's sweep lists at most this many seconds' worth of Zoom's Medium rate of hosts a
+pass: over a thousand hosts it is spread over a few passes, each within its interval."""
+
+
 def engine_options(
     config: Config, *, dry_run: bool = False, allow_deletes: bool = False
 ) -> EngineOptions:
@@ -58,6 +63,7 @@ def engine_options(
         note_after=timedelta(minutes=config.sync.note_after_minutes),
         lease_seconds=config.sync.lease_seconds,
         workers=config.sync.worker_count,
+        sweep_listings_per_pass=max(1, int(config.zoom.rate_limits.medium * SWEEP_SECONDS)),
         create_settle_seconds=2 * config.zoom.timeout_seconds + 60,
         guard=DeleteGuard(
             share=config.sync.delete_guard_share,

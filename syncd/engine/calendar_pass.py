@@ -61,8 +61,16 @@ class PlanRunner(Protocol):
 
     def take_over(self, event: Event, meeting_id: int) -> Link | None: ...
 
+    def sweep_listed(
+        self, links: Sequence[Link], also: Iterable[str], listed_after: datetime
+    ) -> bool: ...
+
     def sweep(
-        self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]
+        self,
+        links: Sequence[Link],
+        unmet: Mapping[str, Unmet],
+        also: Iterable[str],
+        listed_after: datetime,
     ) -> bool: ...
 
 
@@ -224,12 +232,15 @@ class CalendarPass:
         if hosts is None:
             self._recovery_waits("the Zoom account's users cannot be listed")
             return
+        live = self.store.live_links(self.calendar_id)
+        if not self.runner.sweep_listed(live, hosts, until):
+            self._recovery_waits("Zoom's hosts are listed over several passes")
+            return
         listed = self._listed_in_full()
         if any(link is not None and link.state is LinkState.CREATING for _, link in listed):
             self._recovery_waits("a create's outcome is not known yet")
             return
-        live = self.store.live_links(self.calendar_id)
-        if self.runner.sweep(live, self._unmet(listed), hosts):
+        if self.runner.sweep(live, self._unmet(listed), hosts, until):
             self.book.recovering(None)
 
     def _recovery_waits(self, why: str) -> None:

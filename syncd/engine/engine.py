@@ -48,6 +48,8 @@ class EngineOptions:
     dry_run: bool = False
     workers: int = 1
     """Calendars worked on at once, each by a thread of its own."""
+    sweep_listings_per_pass: int = 1_000_000
+    """How many hosts a recovery's sweep may list in one pass (the rest in the next ones)."""
 
 
 ProgressCallback = Callable[[str, int], None]
@@ -116,7 +118,7 @@ class Engine:
         self._owner = owner_name()
         self._stop = threading.Event()
         self._health = ZoomHealth()
-        self._listings = HostListings()
+        self._listings = HostListings(options.sweep_listings_per_pass)
         self._users = ZoomUsers(zoom, self._clock)
         self._event_workers = 1
         self._others_read_until: Callable[[str], datetime] = lambda _calendar: _NEVER_READ

@@ -152,19 +152,39 @@ class Executor:
         )
         return self.journal.link(event.id)
 
-    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]) -> bool:
+    def sweep_listed(
+        self, links: Sequence[Link], also: Iterable[str], listed_after: datetime
+    ) -> bool:
+        """Whether every host a sweep looks through is listed after `listed_after`, listing
+        this pass's share of them; False if not yet (or Zoom could not be asked)."""
+        try:
+            return self.meetings.sweep_listed(links, also, listed_after)
+        except StepFailed as failure:
+            self._sweep_failed(failure)
+            return False
+
+    def sweep(
+        self,
+        links: Sequence[Link],
+        unmet: Mapping[str, Unmet],
+        also: Iterable[str],
+        listed_after: datetime,
+    ) -> bool:
         """Delete duplicates of the linked meetings, and any meeting of an event that has
         none now (looking at the hosts `also` too); False if Zoom could not be asked."""
         try:
-            self.meetings.sweep(links, unmet, also)
+            self.meetings.sweep(links, unmet, also, listed_after)
         except StepFailed as failure:
-            log.warning(
-                "calendar %s: looking for duplicate meetings failed, will try again next pass: %s",
-                self.journal.calendar_id,
-                failure,
-            )
+            self._sweep_failed(failure)
             return False
         return True
+
+    def _sweep_failed(self, failure: StepFailed) -> None:
+        log.warning(
+            "calendar %s: looking for duplicate meetings failed, will try again next pass: %s",
+            self.journal.calendar_id,
+            failure,
+        )
 
     def verify(self, link: Link) -> None:
         """The audit of one live meeting; a failure is logged and tried next period."""
@@ -362,6 +382,18 @@ class PreviewExecutor:
         """A dry run moves no link: it says "would reuse the meeting the event names"."""
         return None
 
-    def sweep(self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str]) -> bool:
+    def sweep_listed(
+        self, links: Sequence[Link], also: Iterable[str], listed_after: datetime
+    ) -> bool:
+        """A dry run lists nothing."""
+        return True
+
+    def sweep(
+        self,
+        links: Sequence[Link],
+        unmet: Mapping[str, Unmet],
+        also: Iterable[str],
+        listed_after: datetime,
+    ) -> bool:
         """A dry run deletes nothing."""
         return True

@@ -157,6 +157,9 @@ class JournalWriter:
     def departed(self, event_id: str) -> None:
         self.store.record_departed(self.calendar_id, event_id, self.now(), self.owner)
 
+    def holds_meeting(self, meeting_id: int) -> bool:
+        return self.store.holds_meeting(meeting_id)
+
     def take_over(self, event_id: str, meeting_id: int, reference: str) -> str | None:
         return self.store.take_over(self.calendar_id, event_id, meeting_id, reference, self.owner)
 

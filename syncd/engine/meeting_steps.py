@@ -140,23 +140,46 @@ class MeetingSteps:
                 return {}
             raise
 
+    def sweep_listed(
+        self, links: Sequence[Link], also: Iterable[str], listed_after: datetime
+    ) -> bool:
+        """List, as far as this pass's share of listings allows, the hosts a sweep looks
+        through (the links' and `also`); True once every one is listed after `listed_after`,
+        the end of the recovery window."""
+        calendar = links[0].calendar_id if links else self._journal.calendar_id
+        ready = True
+        for host in _each_worker_its_own_start(_hosts_of(links) | set(also), calendar):
+            listing = self._listings.for_sweep(
+                host, listed_after, self._journal.now, self._references
+            )
+            ready = ready and listing is not None
+        return ready
+
     def sweep(
-        self, links: Sequence[Link], unmet: Mapping[str, Unmet], also: Iterable[str] = ()
+        self,
+        links: Sequence[Link],
+        unmet: Mapping[str, Unmet],
+        also: Iterable[str],
+        listed_after: datetime,
     ) -> None:
         """Delete each meeting that a create syncd lost track of (killed mid-request, then its
         database lost) made after the recovery looked, or that the recovery could not find
         (one under a host it did not list): a duplicate of a linked meeting, under the link's
         host or another (the lost create went out under the host its event had then), or a
         meeting of an event that has none now (`unmet`, by reference: untagged, cancelled or
-        refused since). Looks at the hosts of both, and `also` at these."""
+        refused since). Looks at the hosts of both, and `also` at these, in listings made
+        after every lost create could have landed (`listed_after`, the end of the recovery
+        window), shared by the calendars' sweeps. Never a meeting a link holds: one whose
+        event moved to another calendar still carries the old calendar's reference until
+        its agenda is updated."""
         by_reference = {link.reference: link for link in links if link.meeting_id is not None}
-        hosts = {link.host for link in by_reference.values() if link.host}
-        hosts |= {each.host for each in unmet.values() if each.host}
-        # The pass's listings: made after every lost create could have landed (this pass
-        # began after the recovery window), and shared by the calendars' sweeps.
-        calendar = links[0].calendar_id if links else ""
+        hosts = _hosts_of(links) | {each.host for each in unmet.values() if each.host}
+        calendar = links[0].calendar_id if links else self._journal.calendar_id
         listed = {
-            host: self._listings.of(host, self._references)
+            host: self._listings.for_sweep(
+                host, listed_after, self._journal.now, self._references, budgeted=False
+            )
+            or {}
             for host in _each_worker_its_own_start(hosts | set(also), calendar)
         }
         listings = dict(sorted(listed.items()))
@@ -164,8 +187,11 @@ class MeetingSteps:
             for reference, ids in listing.items():
                 if reference in unmet:
                     for stray in ids:
-                        self._delete_stray(host, unmet[reference].event_id, stray)
+                        if not self._journal.holds_meeting(stray):
+                            self._delete_stray(host, unmet[reference].event_id, stray)
         for link, host, stray in duplicates(listings, by_reference, self._still_has):
+            if self._journal.holds_meeting(stray):
+                continue  # an event's own meeting: moved here from another calendar
             self._journal.check()
             self._zoom_call(partial(self._zoom.delete_meeting, stray), host)
             self._report.count("meetings_deleted")
@@ -590,6 +616,10 @@ def duplicates(
         if others and (link.meeting_id in listed or still_has(link)):
             for meeting_id in others:
                 yield link, listed[meeting_id], meeting_id
+
+
+def _hosts_of(links: Iterable[Link]) -> set[str]:
+    return {link.host for link in links if link.meeting_id is not None and link.host}
 
 
 def _each_worker_its_own_start(hosts: Iterable[str], key: str) -> list[str]:

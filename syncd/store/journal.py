@@ -182,6 +182,11 @@ class JournalStore(StoreBase):
                 )
             )
 
+    def holds_meeting(self, meeting_id: int) -> bool:
+        """Whether any link, of any calendar, has this meeting (or is replacing it)."""
+        held = or_(LINKS.c.meeting_id == meeting_id, LINKS.c.replaced_meeting_id == meeting_id)
+        return self._count(held) > 0
+
     def count_waiting_on_zoom(self) -> int:
         return self._count(LINKS.c.waiting_on_zoom.is_(True))
 

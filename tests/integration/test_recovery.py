@@ -5,7 +5,9 @@ second meeting for one event is deleted once no create can still be on its way."
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from syncd.config import ZoomRateLimits
 from syncd.core.description import find_block
 from syncd.core.domain import LinkState, reference_for
 from tests.conftest import CALENDAR
@@ -172,3 +174,40 @@ def test_a_late_meeting_of_an_event_that_has_none_now_is_deleted(
     assert carrying(zoom_sim, event_id) == []
     assert copy not in {m["id"] for m in zoom_sim.meetings()}
     assert app.store.calendar(CALENDAR).recovering_until is None
+
+
+@pytest.mark.slow
+def test_a_recovery_over_many_hosts_lists_them_over_several_passes(
+    google_sim, zoom_sim, make_app, config, clock
+):
+    """The sweep lists every host the config may use, a share of them a pass (four seconds'
+    worth of Zoom's Medium rate: here 2 a second, 8 hosts), and deletes the late copy once
+    all are listed after the recovery window."""
+    hosts = {f"room-{n}@example.com": f"host-{n}@example.com" for n in range(12)}
+    for host in hosts.values():
+        zoom_sim.add_user(host)
+    zoom = config.zoom.model_copy(
+        update={"hosts": hosts, "rate_limits": ZoomRateLimits(light=1000, medium=2)}
+    )
+    slow_zoom = config.model_copy(update={"zoom": zoom})
+    event_id = put(google_sim)
+    first = make_app(slow_zoom)
+    synced(first)
+    first.close()
+    (meeting,) = zoom_sim.meetings()
+    copy = second_copy(zoom_sim, meeting)
+    lose_the_database(config)
+    app = make_app(slow_zoom)
+    assert app.run_pass().ok
+    clock.advance(minutes=3)
+
+    listed = []
+    while app.store.calendar(CALENDAR).recovering_until is not None:
+        assert len(listed) < 5, listed
+        zoom_sim.reset_log()
+        assert app.run_pass().ok
+        listed.append(zoom_sim.count("meetings.list"))
+
+    assert listed == [8, 5]  # 13 hosts: "me" and the 12 the config names
+    assert [m["id"] for m in carrying(zoom_sim, event_id)] == [meeting["id"]]
+    assert copy not in {m["id"] for m in zoom_sim.meetings()}
