@@ -116,6 +116,26 @@ def test_a_change_of_owner_keeps_the_meeting_and_moves_it_to_the_new_organizer(
     assert_moved(google_sim, app, after, event_id, source, destination)
 
 
+def test_where_zoom_will_not_move_the_meeting_a_new_one_replaces_it(
+    workspace, google_sim, zoom_sim, make_app
+):
+    event_id = google_sim.put_event(ALICE, {"summary": "Design review #zoom", **when()})["id"]
+    app = make_app(workspace)
+    synced(app, passes=1)
+    before = only_meeting(zoom_sim)
+    refused = {"code": 300, "message": "The value that you entered for schedule_for is invalid."}
+    zoom_sim.inject("meetings.update", status=400, body=refused)
+
+    google_sim.move_event(ALICE, event_id, BOB)
+    synced(app)
+
+    after = only_meeting(zoom_sim)  # the old one deleted once the new one is shown
+    assert after["id"] != before["id"] and after["host_email"] == BOB
+    shown = find_block(google_sim.event(BOB, event_id)["description"])
+    assert (shown.meeting_id, shown.join_url) == (after["id"], after["join_url"])
+    assert not app.store.links(ALICE, [event_id])
+
+
 @pytest.mark.parametrize(("source", "destination"), [(TEAM_A, TEAM_B), (TEAM_B, TEAM_A)])
 def test_an_event_moved_to_another_watched_calendar_keeps_its_meeting(
     two_calendars, google_sim, zoom_sim, make_app, source, destination
