@@ -13,11 +13,16 @@ import contextlib
 import dataclasses
 import functools
 import itertools
+import sqlite3
+import uuid
+import warnings
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.exc import SADeprecationWarning
 
 from syncd.adapters.zoom_body import create_body, occurrence_body, update_body
 from syncd.core.domain import ChangePage, Event, Meeting, MeetingSpec, OccurrenceChange
@@ -64,6 +69,10 @@ class Faults:
 
     def clear(self) -> None:
         self._queued.clear()
+
+    def pending(self, method: str) -> int:
+        """How many faults are still queued for `method`."""
+        return len(self._queued.get(method, ()))
 
     def run(self, method: str, act: Callable[[], Any], *args: Any) -> Any:
         """`act()`, with the next fault queued for `method` (if any) around it."""
@@ -114,6 +123,8 @@ class FakeCalendar:
       properties merge; None deletes one.
     * An expired sync token raises `SyncTokenExpired` (HTTP 410); an unknown calendar
       `CalendarGone`.
+    * `move` is `events.move` (and Google Calendar's "change owner"): the event is cancelled
+      in its calendar and is in the other with the same id, organized by that calendar.
     """
 
     def __init__(self, *, page_size: int = 100, time_zone: str = "UTC") -> None:
@@ -153,6 +164,20 @@ class FakeCalendar:
     def restore(self, calendar_id: str, event_id: str) -> Event:
         """Undo a delete (from the calendar's bin)."""
         return self.edit(calendar_id, event_id, status="confirmed")
+
+    def move(self, source: str, event_id: str, destination: str) -> Event:
+        """`events.move`, or "change owner": the event leaves `source` (cancelled there, as
+        a sync shows a deleted event) and is in `destination` with the same id, organized by
+        that calendar, its description and private properties with it. A copy `destination`
+        had (the event was moved away from it before) is replaced."""
+        event = self.event(source, event_id)
+        self._store(dataclasses.replace(event, status="cancelled"))
+        self._events.setdefault(destination, {})
+        self._purged.discard((destination, event_id))
+        moved = dataclasses.replace(
+            event, calendar_id=destination, organizer_email=destination, organizer_self=True
+        )
+        return self._store(moved)
 
     def event(self, calendar_id: str, event_id: str) -> Event:
         """The stored event, as it is (no faults, purged or not)."""
@@ -528,8 +553,36 @@ class FakeZoom:
 
 # -- the store and the clock -------------------------------------------------------------------
 def memory_store() -> Store:
-    """The real `Store`, migrated, on a private in-memory SQLite database."""
-    return Store.scratch()
+    """The real `Store`, migrated, on a private in-memory SQLite database: a copy of one
+    migrated once (migrating takes longer than many a test; the state machine makes a new
+    database for every run and every database it loses)."""
+    name = f"syncd-test-{uuid.uuid4().hex}"
+    # The database lives while a connection to it is open: this one until the store has its own.
+    keeper = sqlite3.connect(f"file:{name}?mode=memory&cache=shared", uri=True)
+    try:
+        _migrated().backup(keeper)
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", "Selection of the SingletonThreadPool", SADeprecationWarning
+            )
+            store = Store.open(f"sqlite:///file:{name}?mode=memory&cache=shared&uri=true")
+        with store.engine.connect():
+            pass  # the pool keeps this connection, and with it the database
+    finally:
+        keeper.close()
+    return store
+
+
+@functools.cache
+def _migrated() -> sqlite3.Connection:
+    """A connection to a database migrated to the newest revision (kept for the process)."""
+    template = Store.scratch()
+    url = template.engine.url
+    connection = sqlite3.connect(
+        f"{url.database}?mode=memory&cache=shared", uri=True, check_same_thread=False
+    )
+    connection.execute("SELECT 1 FROM alembic_version")  # the same database, migrated
+    return connection
 
 
 class FakeClock:
